@@ -69,7 +69,7 @@ impl QueryFile {
     }
 }
 
-fn is_rule_file(path: &Path) -> bool {
+pub fn is_rule_file(path: &Path) -> bool {
     has_extension(path, RULE_EXTENSIONS)
 }
 

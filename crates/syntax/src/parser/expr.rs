@@ -208,8 +208,19 @@ impl Parser<'_> {
         let mut last_level = 0;
         while let Some(infix) = self.peek_infix() {
             let prec = infix.precedence();
-            if prec <= min_prec || (prec == last_level && non_associative(prec)) {
+            if prec <= min_prec {
                 break;
+            }
+            if prec == last_level && non_associative(prec) {
+                // `a == b == c`: Kusto does not chain these. Say so, then read on as if it did.
+                let t = self.current();
+                self.error(
+                    Diagnostic::syntax(
+                        t.span,
+                        format!("`{}` cannot follow another operator of its kind", self.text_of(t)),
+                    )
+                    .with_help("combine comparisons with `and`, or group with parentheses"),
+                );
             }
             let op_token = self.bump();
             lhs = match infix {
@@ -306,7 +317,18 @@ impl Parser<'_> {
     }
 
     /// Comma-separated items, at least one; a trailing comma is an error (a missing item).
-    pub(super) fn comma_list<T>(&mut self, mut item: impl FnMut(&mut Self) -> T) -> Vec<T> {
+    pub(super) fn comma_list<T>(&mut self, item: impl FnMut(&mut Self) -> T) -> Vec<T> {
+        self.item_list(None, item)
+    }
+
+    /// Comma-separated items. With `ends`, the list belongs to an operator and ends only at
+    /// the operator's end or one of the `ends` words; anything else that could start an item
+    /// is reported as a missing `,` and read as the next item.
+    pub(super) fn item_list<T>(
+        &mut self,
+        ends: Option<&[&str]>,
+        mut item: impl FnMut(&mut Self) -> T,
+    ) -> Vec<T> {
         let mut items = Vec::new();
         loop {
             let before = self.pos;
@@ -314,11 +336,36 @@ impl Parser<'_> {
             if self.pos == before {
                 self.recover_to_comma();
             }
-            if self.eat(TokenKind::Comma).is_none() {
-                break;
+            if self.eat(TokenKind::Comma).is_some() {
+                continue;
+            }
+            match ends {
+                Some(ends) if self.pos > before && self.starts_item(ends) => {
+                    let span = self.current().span;
+                    let found = self.describe_current();
+                    self.error(Diagnostic::syntax(span, format!("expected `,` before {found}")));
+                }
+                _ => break,
             }
         }
         items
+    }
+
+    /// Whether the current token can start another list item (and is not an end word).
+    fn starts_item(&self, ends: &[&str]) -> bool {
+        match self.peek() {
+            TokenKind::Ident => {
+                let w = self.current_text();
+                !ends.contains(&w) && word_infix(w).is_none()
+            }
+            TokenKind::Int
+            | TokenKind::Real
+            | TokenKind::Timespan
+            | TokenKind::String
+            | TokenKind::RawLiteral
+            | TokenKind::LBracket => true,
+            _ => false,
+        }
     }
 
     /// A prefix `-` or `+` (one only) before a postfix expression.

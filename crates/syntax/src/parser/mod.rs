@@ -155,6 +155,11 @@ impl<'t> Parser<'t> {
     // ---- diagnostics --------------------------------------------------------------------
 
     fn error(&mut self, diagnostic: Diagnostic) {
+        // The lexer has already reported a token it could not read; a second error there
+        // would only repeat it.
+        if self.lexer_error_at(diagnostic.span.start) {
+            return;
+        }
         // One error per place is enough: recovery can stumble over the same token twice.
         if let Some(last) = self.diags.last() {
             if last.span == diagnostic.span && last.kind == diagnostic.kind {
@@ -162,6 +167,32 @@ impl<'t> Parser<'t> {
             }
         }
         self.diags.push(diagnostic);
+    }
+
+    fn lexer_error_at(&self, offset: u32) -> bool {
+        let i = self.tokens.partition_point(|t| t.span.start < offset);
+        self.tokens.get(i).is_some_and(|t| t.kind == TokenKind::Error && t.span.start == offset)
+    }
+
+    /// Skips to the `close` bracket that ends the current group (nested groups skipped whole),
+    /// without consuming it.
+    fn skip_to_close(&mut self, close: TokenKind) {
+        let mut nesting = 0usize;
+        loop {
+            match self.peek() {
+                TokenKind::Eof => return,
+                k if k == close && nesting == 0 => return,
+                TokenKind::LParen | TokenKind::LBracket | TokenKind::LBrace => nesting += 1,
+                TokenKind::RParen | TokenKind::RBracket | TokenKind::RBrace => {
+                    if nesting == 0 {
+                        return;
+                    }
+                    nesting -= 1;
+                }
+                _ => {}
+            }
+            self.bump();
+        }
     }
 
     pub(crate) fn describe(&self, token: Token) -> String {
@@ -328,10 +359,12 @@ impl<'t> Parser<'t> {
 
     /// Reports a keyword used where only a name may stand.
     fn needs_brackets(&mut self, span: Span, word: &str) {
-        self.error(
-            Diagnostic::syntax(span, format!("`{word}` is a keyword and cannot be a name here"))
-                .with_help(format!("write it as ['{word}']")),
-        );
+        let message = if keywords::is_keyword(word) {
+            format!("`{word}` is a keyword and cannot be a name here")
+        } else {
+            format!("`{word}` is not a plain name")
+        };
+        self.error(Diagnostic::syntax(span, message).with_help(format!("write it as ['{word}']")));
     }
 
     /// A name that refers to something (a column, table, variable): identifiers, the keywords

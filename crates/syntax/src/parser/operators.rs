@@ -342,7 +342,12 @@ impl Parser<'_> {
 
     /// Comma-separated named expressions; at least one.
     pub(super) fn assignments(&mut self) -> Vec<Assignment> {
-        self.comma_list(|p| p.assignment())
+        self.item_list(Some(&[]), |p| p.assignment())
+    }
+
+    /// The aggregates of `summarize`, which end at `by`.
+    fn aggregates(&mut self) -> Vec<Assignment> {
+        self.item_list(Some(&["by"]), |p| p.assignment())
     }
 
     /// Like [`assignments`](Self::assignments), but the list may be empty.
@@ -471,7 +476,11 @@ impl Parser<'_> {
     }
 
     fn column_patterns(&mut self) -> Vec<Expr> {
-        if self.at_operator_end() { Vec::new() } else { self.comma_list(|p| p.column_pattern()) }
+        if self.at_operator_end() {
+            Vec::new()
+        } else {
+            self.item_list(Some(&[]), |p| p.column_pattern())
+        }
     }
 
     fn reorder_keys(&mut self) -> Vec<SortKey> {
@@ -570,7 +579,7 @@ impl Parser<'_> {
         let aggregates = if self.at_word("by") || self.at_operator_end() {
             Vec::new()
         } else {
-            self.assignments()
+            self.aggregates()
         };
         let by = if self.eat_word("by").is_some() { self.assignments() } else { Vec::new() };
         OperatorKind::Summarize { aggregates, by }

@@ -156,7 +156,10 @@ impl Parser<'_> {
                 .flatten()
                 .collect()
         };
-        self.expect(TokenKind::RParen, "`,` or `)` in the parameter list");
+        if self.expect(TokenKind::RParen, "`,` or `)` in the parameter list").is_none() {
+            self.skip_to_close(TokenKind::RParen);
+            self.eat(TokenKind::RParen);
+        }
         let mut body = Vec::new();
         if self.expect(TokenKind::LBrace, "`{` to open the function body").is_some() {
             if self.enter() {
