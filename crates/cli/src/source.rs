@@ -26,8 +26,9 @@ pub enum QueryFileKind {
 impl QueryFile {
     pub fn load(path: &Path, display: String) -> Result<QueryFile> {
         let bytes = std::fs::read(path).with_context(|| format!("cannot read {display}"))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|e| anyhow::anyhow!("{display} is not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            anyhow::anyhow!("{display} is not UTF-8 text (byte {})", e.utf8_error().valid_up_to())
+        })?;
         let text = text.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(text);
         let kind = if is_rule_file(path) {
             QueryFileKind::Rule(quarry_rules::find_query(&text))
@@ -84,8 +85,8 @@ fn has_extension(path: &Path, extensions: &[&str]) -> bool {
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<(PathBuf, String)>> {
     let mut files = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("cannot open {}", path.display()))?;
         if meta.is_dir() {
             let before = files.len();
             walk(path, &mut files)?;

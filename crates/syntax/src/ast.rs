@@ -75,7 +75,10 @@ pub struct Param {
 pub enum ParamType {
     Scalar(TypeName),
     /// `(*)` when `columns` is empty and `open`, `(a: string, *)`, `(a: string)`.
-    Tabular { columns: Vec<ColumnDecl>, open: bool },
+    Tabular {
+        columns: Vec<ColumnDecl>,
+        open: bool,
+    },
 }
 
 /// A scalar type name as written: `string`, `long`, `dynamic`, ...
@@ -106,27 +109,59 @@ pub enum ExprKind {
     /// A column, table, variable or function name; also `$left` and `$right`.
     Name(Ident),
     Literal(Literal),
-    Unary { op: UnaryOp, operand: Box<Expr> },
-    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     /// `a and b and c`, `a or b`: flat, as such chains are often long.
-    Logical { op: LogicalOp, operands: Vec<Expr> },
+    Logical {
+        op: LogicalOp,
+        operands: Vec<Expr>,
+    },
     /// `x in (a, b)`, `x has_any (a, b)`, ...: an operator whose right side is a list.
     /// The list may hold a single tabular expression or a dynamic array.
-    ListOp { op: ListOp, lhs: Box<Expr>, items: Vec<Expr> },
+    ListOp {
+        op: ListOp,
+        lhs: Box<Expr>,
+        items: Vec<Expr>,
+    },
     /// `x between (low .. high)`, `x !between (low .. high)`
-    Between { negated: bool, lhs: Box<Expr>, low: Box<Expr>, high: Box<Expr> },
+    Between {
+        negated: bool,
+        lhs: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+    },
     /// `name(args)`, or `receiver.name(args)` as in `cluster('c').database('d')`.
-    Call { receiver: Option<Box<Expr>>, name: Ident, args: Vec<Arg> },
+    Call {
+        receiver: Option<Box<Expr>>,
+        name: Ident,
+        args: Vec<Arg>,
+    },
     /// `target.name`
-    Member { target: Box<Expr>, name: Ident },
+    Member {
+        target: Box<Expr>,
+        name: Ident,
+    },
     /// `target[index]`
-    Index { target: Box<Expr>, index: Box<Expr> },
+    Index {
+        target: Box<Expr>,
+        index: Box<Expr>,
+    },
     /// `(expr)`; kept so that printing reproduces the author's grouping.
     Paren(Box<Expr>),
     /// `*`, as a function argument (`arg_max(T, *)`) or a column wildcard.
     Star,
     /// `source | op | op ...`
-    Pipeline { source: Box<Expr>, ops: Vec<PipeOp> },
+    Pipeline {
+        source: Box<Expr>,
+        ops: Vec<PipeOp>,
+    },
     /// A tabular operator that starts a query: `print`, `range`, `union`, `datatable`, ...
     Operator(Box<Operator>),
     /// Where the parser found no valid expression; a diagnostic says why.
@@ -322,7 +357,10 @@ impl ListOp {
 pub enum Arg {
     Positional(Expr),
     /// `name = value`, as in `bag_pack(key = value)` or plugin arguments.
-    Named { name: Ident, value: Expr },
+    Named {
+        name: Ident,
+        value: Expr,
+    },
 }
 
 impl Arg {
@@ -357,7 +395,10 @@ pub enum LiteralValue {
     Guid(String),
     /// A typed literal such as `long(null)`, `real(nan)`, `int(12)`, `decimal(1.5)`:
     /// the type and the text between the parentheses.
-    Typed { ty: String, text: String },
+    Typed {
+        ty: String,
+        text: String,
+    },
     /// `dynamic(...)`
     Dynamic(Dynamic),
     /// `null`, as a value inside `dynamic(...)` or alone.
@@ -481,40 +522,107 @@ pub struct ScanStep {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum OperatorKind {
-    /// `where` / `filter`
-    Where { predicate: Expr },
-    Project { items: Vec<Assignment> },
+    /// `where` / `filter`. `single_equals`: written `where Name = value`, which Kusto reads as
+    /// `Name == (value)`; the predicate is that comparison.
+    Where {
+        predicate: Expr,
+        single_equals: bool,
+    },
+    Project {
+        items: Vec<Assignment>,
+    },
     /// `project-away`: names or wildcard patterns (`Name*`).
-    ProjectAway { columns: Vec<Expr> },
-    ProjectKeep { columns: Vec<Expr> },
+    ProjectAway {
+        columns: Vec<Expr>,
+    },
+    ProjectKeep {
+        columns: Vec<Expr>,
+    },
     /// `project-rename New = Old, ...`
-    ProjectRename { renames: Vec<(Ident, Ident)> },
-    ProjectReorder { columns: Vec<SortKey> },
-    ProjectSmart { items: Vec<Assignment> },
-    Extend { items: Vec<Assignment> },
-    Summarize { aggregates: Vec<Assignment>, by: Vec<Assignment> },
+    ProjectRename {
+        renames: Vec<(Ident, Ident)>,
+    },
+    ProjectReorder {
+        columns: Vec<SortKey>,
+    },
+    ProjectSmart {
+        items: Vec<Assignment>,
+    },
+    Extend {
+        items: Vec<Assignment>,
+    },
+    Summarize {
+        aggregates: Vec<Assignment>,
+        by: Vec<Assignment>,
+    },
     /// The `count` operator, with an optional `as Name`.
-    Count { name: Option<Ident> },
-    Distinct { items: Vec<Assignment> },
+    Count {
+        name: Option<Ident>,
+    },
+    Distinct {
+        items: Vec<Assignment>,
+    },
     /// `sort by` / `order by`
-    Sort { keys: Vec<SortKey> },
-    Top { count: Expr, by: SortKey },
-    TopNested { clauses: Vec<TopNestedClause> },
-    TopHitters { count: Expr, of: Expr, by: Option<Expr> },
+    Sort {
+        keys: Vec<SortKey>,
+    },
+    Top {
+        count: Expr,
+        by: SortKey,
+    },
+    TopNested {
+        clauses: Vec<TopNestedClause>,
+    },
+    TopHitters {
+        count: Expr,
+        of: Expr,
+        by: Option<Expr>,
+    },
     /// `take` / `limit`
-    Take { count: Expr },
-    Sample { count: Expr },
-    SampleDistinct { count: Expr, of: Expr },
-    Join { right: Expr, on: Vec<Expr>, where_: Option<Expr> },
-    Lookup { right: Expr, on: Vec<Expr> },
-    Union { tables: Vec<Expr> },
+    Take {
+        count: Expr,
+    },
+    Sample {
+        count: Expr,
+    },
+    SampleDistinct {
+        count: Expr,
+        of: Expr,
+    },
+    Join {
+        right: Expr,
+        on: Vec<Expr>,
+        where_: Option<Expr>,
+    },
+    Lookup {
+        right: Expr,
+        on: Vec<Expr>,
+    },
+    Union {
+        tables: Vec<Expr>,
+    },
     /// `mv-expand` (and legacy `mvexpand`)
-    MvExpand { items: Vec<ExpandItem>, limit: Option<Expr> },
+    MvExpand {
+        items: Vec<ExpandItem>,
+        limit: Option<Expr>,
+    },
     /// `mv-apply items [limit n] [id expr] on (ops)`
-    MvApply { items: Vec<ExpandItem>, limit: Option<Expr>, id: Option<(Ident, Expr)>, on: Expr },
+    MvApply {
+        items: Vec<ExpandItem>,
+        limit: Option<Expr>,
+        id: Option<(Ident, Expr)>,
+        on: Expr,
+    },
     /// `parse` and `parse-where`
-    Parse { source: Expr, pattern: Vec<ParsePart> },
-    ParseKv { source: Expr, columns: Vec<ColumnDecl>, with: Vec<OpParam> },
+    Parse {
+        source: Expr,
+        pattern: Vec<ParsePart>,
+    },
+    ParseKv {
+        source: Expr,
+        columns: Vec<ColumnDecl>,
+        with: Vec<OpParam>,
+    },
     MakeSeries {
         aggregates: Vec<(Assignment, Option<Expr>)>,
         on: Expr,
@@ -522,37 +630,88 @@ pub enum OperatorKind {
         by: Vec<Assignment>,
     },
     /// `evaluate plugin(args) [: (schema)]`; the schema is the columns and whether `*` was in it.
-    Evaluate { call: Expr, schema: Option<(Vec<ColumnDecl>, bool)> },
-    Datatable { columns: Vec<ColumnDecl>, values: Vec<Expr> },
-    ExternalData { columns: Vec<ColumnDecl>, urls: Vec<Expr>, with: Vec<OpParam> },
-    Range { column: Ident, from: Expr, to: Expr, step: Expr },
-    Print { items: Vec<Assignment> },
+    Evaluate {
+        call: Expr,
+        schema: Option<(Vec<ColumnDecl>, bool)>,
+    },
+    Datatable {
+        columns: Vec<ColumnDecl>,
+        values: Vec<Expr>,
+    },
+    ExternalData {
+        columns: Vec<ColumnDecl>,
+        urls: Vec<Expr>,
+        with: Vec<OpParam>,
+    },
+    Range {
+        column: Ident,
+        from: Expr,
+        to: Expr,
+        step: Expr,
+    },
+    Print {
+        items: Vec<Assignment>,
+    },
     /// `render chart [with (props)]`; legacy properties written after the chart are kept in
     /// `with` too, and the legacy `by` columns in `by`.
-    Render { chart: Ident, with: Vec<OpParam>, by: Vec<Expr> },
-    Invoke { call: Expr },
-    As { name: Ident },
-    Serialize { items: Vec<Assignment> },
+    Render {
+        chart: Ident,
+        with: Vec<OpParam>,
+        by: Vec<Expr>,
+    },
+    Invoke {
+        call: Expr,
+    },
+    As {
+        name: Ident,
+    },
+    Serialize {
+        items: Vec<Assignment>,
+    },
     GetSchema,
     /// `search [in (T, ...)] predicate`
-    Search { tables: Vec<Expr>, predicate: Expr },
+    Search {
+        tables: Vec<Expr>,
+        predicate: Expr,
+    },
     /// `find [in (T, ...)] where predicate [project ...]`
-    Find { tables: Vec<Expr>, predicate: Expr, project: Option<Vec<Expr>>, smart: bool },
+    Find {
+        tables: Vec<Expr>,
+        predicate: Expr,
+        project: Option<Vec<Expr>>,
+        smart: bool,
+    },
     Scan {
         order_by: Vec<SortKey>,
         partition_by: Vec<Expr>,
         declare: Vec<Param>,
         steps: Vec<ScanStep>,
     },
-    Fork { branches: Vec<ForkBranch> },
-    Facet { columns: Vec<Expr>, with: Option<Vec<PipeOp>> },
+    Fork {
+        branches: Vec<ForkBranch>,
+    },
+    Facet {
+        columns: Vec<Expr>,
+        with: Option<Vec<PipeOp>>,
+    },
     Consume,
-    Reduce { by: Expr, with: Vec<OpParam> },
-    Partition { by: Expr, body: Expr },
-    AssertSchema { columns: Vec<ColumnDecl>, open: bool },
+    Reduce {
+        by: Expr,
+        with: Vec<OpParam>,
+    },
+    Partition {
+        by: Expr,
+        body: Expr,
+    },
+    AssertSchema {
+        columns: Vec<ColumnDecl>,
+        open: bool,
+    },
     /// Graph operators and other rare operators we parse only well enough to skip:
     /// the raw span of their arguments.
-    Opaque { text_span: Span },
+    Opaque {
+        text_span: Span,
+    },
 }
 
 impl Expr {
@@ -651,7 +810,7 @@ impl OperatorKind {
     pub fn for_each_expr(&self, f: &mut dyn FnMut(&Expr)) {
         use OperatorKind::*;
         match self {
-            Where { predicate } => f(predicate),
+            Where { predicate, .. } => f(predicate),
             Project { items }
             | ProjectSmart { items }
             | Extend { items }

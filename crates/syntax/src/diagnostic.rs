@@ -101,12 +101,8 @@ impl Diagnostic {
         };
         let _ = writeln!(out, "{pad} |");
         let _ = writeln!(out, "{number} | {shown}");
-        let _ = writeln!(
-            out,
-            "{pad} | {}{}",
-            " ".repeat(start.column as usize - 1),
-            "^".repeat(width)
-        );
+        let _ =
+            writeln!(out, "{pad} | {}{}", " ".repeat(start.column as usize - 1), "^".repeat(width));
         if let Some(help) = &self.help {
             let _ = writeln!(out, "{pad} = help: {help}");
         }

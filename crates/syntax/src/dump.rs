@@ -76,7 +76,9 @@ fn ident(i: &Ident) -> S {
 
 fn quoted_if_needed(name: &str) -> S {
     let plain = !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '-' | '.' | '*' | '~'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '-' | '.' | '*' | '~'));
     if plain { atom(name) } else { quoted(name) }
 }
 
@@ -99,7 +101,9 @@ fn statement(s: &Statement) -> S {
             list("declare-query-parameters", params.iter().map(param).collect())
         }
         StatementKind::Alias { name, value } => list("alias", vec![ident(name), expr(value)]),
-        StatementKind::RestrictAccess { tables } => list("restrict", tables.iter().map(expr).collect()),
+        StatementKind::RestrictAccess { tables } => {
+            list("restrict", tables.iter().map(expr).collect())
+        }
         StatementKind::Pattern { name, .. } => list("pattern", vec![ident(name)]),
         StatementKind::Expr(e) => expr(e),
     }
@@ -224,11 +228,8 @@ fn assignment(a: &Assignment) -> S {
     if a.names.is_empty() {
         return expr(&a.value);
     }
-    let names = if a.tuple {
-        S::List(a.names.iter().map(ident).collect())
-    } else {
-        ident(&a.names[0])
-    };
+    let names =
+        if a.tuple { S::List(a.names.iter().map(ident).collect()) } else { ident(&a.names[0]) };
     list("=", vec![names, expr(&a.value)])
 }
 
@@ -262,7 +263,8 @@ fn operator(op: &Operator) -> S {
     let exprs = |v: &[Expr]| v.iter().map(expr).collect::<Vec<_>>();
     let assigns = |v: &[Assignment]| v.iter().map(assignment).collect::<Vec<_>>();
     let (head, mut items): (&str, Vec<S>) = match &op.kind {
-        Where { predicate } => ("where", vec![expr(predicate)]),
+        Where { predicate, single_equals: false } => ("where", vec![expr(predicate)]),
+        Where { predicate, single_equals: true } => ("where=", vec![expr(predicate)]),
         Project { items } => ("project", assigns(items)),
         ProjectAway { columns } => ("project-away", exprs(columns)),
         ProjectKeep { columns } => ("project-keep", exprs(columns)),
@@ -362,7 +364,10 @@ fn operator(op: &Operator) -> S {
                     list("in-range", vec![expr(start), expr(stop), expr(step)])
                 }
             };
-            ("make-series", vec![S::List(aggs), list("on", vec![expr(on)]), range, list("by", assigns(by))])
+            (
+                "make-series",
+                vec![S::List(aggs), list("on", vec![expr(on)]), range, list("by", assigns(by))],
+            )
         }
         Evaluate { call, schema: s } => {
             let mut v = vec![expr(call)];

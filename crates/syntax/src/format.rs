@@ -96,9 +96,8 @@ impl Formatter<'_> {
                 self.out.push(';');
             }
             self.out.push('\n');
-            let next_is_query = q.statements.get(i + 1).is_some_and(|n| {
-                matches!(n.kind, StatementKind::Expr(_))
-            });
+            let next_is_query =
+                q.statements.get(i + 1).is_some_and(|n| matches!(n.kind, StatementKind::Expr(_)));
             if matches!(s.kind, StatementKind::Expr(_)) && next_is_query {
                 self.out.push('\n');
             }
@@ -142,7 +141,9 @@ impl Formatter<'_> {
     /// A `let` value: a pipeline continues on indented lines.
     fn let_value(&mut self, e: &Expr, indent: usize) -> String {
         match &e.kind {
-            ExprKind::Pipeline { source, ops } => self.pipeline_lines(source, ops, indent, indent + INDENT),
+            ExprKind::Pipeline { source, ops } => {
+                self.pipeline_lines(source, ops, indent, indent + INDENT)
+            }
             _ => self.expr(e, indent),
         }
     }
@@ -156,7 +157,13 @@ impl Formatter<'_> {
     }
 
     /// `source` then `| op` lines at `op_indent`, with the comments that precede each.
-    fn pipeline_lines(&mut self, source: &Expr, ops: &[PipeOp], indent: usize, op_indent: usize) -> String {
+    fn pipeline_lines(
+        &mut self,
+        source: &Expr,
+        ops: &[PipeOp],
+        indent: usize,
+        op_indent: usize,
+    ) -> String {
         let mut out = self.expr(source, indent);
         for op in ops {
             out.push('\n');
@@ -328,23 +335,31 @@ impl Formatter<'_> {
     fn arg(&mut self, a: &Arg, indent: usize) -> String {
         match a {
             Arg::Positional(e) => self.expr(e, indent),
-            Arg::Named { name, value } => format!("{} = {}", self.name(name), self.expr(value, indent)),
+            Arg::Named { name, value } => {
+                format!("{} = {}", self.name(name), self.expr(value, indent))
+            }
         }
     }
 
     /// `(inner)`; a long or commented pipeline inside goes on lines of its own.
     fn parenthesized(&mut self, inner: &Expr, indent: usize) -> String {
-        if let ExprKind::Pipeline { source, ops } = &inner.kind {
-            if self.has_comments_in(inner.span) || self.inline_too_long(inner, indent) {
-                let body = self.pipeline_lines(source, ops, indent + INDENT, indent + INDENT);
-                return format!("(\n{}{body}\n{})", pad(indent + INDENT), pad(indent));
-            }
+        if let ExprKind::Pipeline { source, ops } = &inner.kind
+            && (self.has_comments_in(inner.span) || self.inline_too_long(inner, indent))
+        {
+            let body = self.pipeline_lines(source, ops, indent + INDENT, indent + INDENT);
+            return format!("(\n{}{body}\n{})", pad(indent + INDENT), pad(indent));
         }
         format!("({})", self.expr(inner, indent))
     }
 
     /// A pipeline used as a value (a `toscalar` argument, an `in` list): inline when short.
-    fn nested_pipeline(&mut self, span: Span, source: &Expr, ops: &[PipeOp], indent: usize) -> String {
+    fn nested_pipeline(
+        &mut self,
+        span: Span,
+        source: &Expr,
+        ops: &[PipeOp],
+        indent: usize,
+    ) -> String {
         if !self.has_comments_in(span) {
             let mut probe = self.clone_state();
             let inline = probe.inline_pipeline(source, ops, indent);
@@ -388,10 +403,8 @@ impl Formatter<'_> {
     // ---- operators ----------------------------------------------------------------------
 
     fn params(&mut self, params: &[OpParam]) -> String {
-        let parts: Vec<String> = params
-            .iter()
-            .map(|p| format!("{}={}", p.name.name, self.expr(&p.value, 0)))
-            .collect();
+        let parts: Vec<String> =
+            params.iter().map(|p| format!("{}={}", p.name.name, self.expr(&p.value, 0))).collect();
         parts.join(" ")
     }
 
@@ -418,7 +431,8 @@ impl Formatter<'_> {
     }
 
     fn assignments(&mut self, lead: &str, items: &[Assignment], indent: usize) -> String {
-        let parts: Vec<String> = items.iter().map(|a| self.assignment(a, indent + INDENT)).collect();
+        let parts: Vec<String> =
+            items.iter().map(|a| self.assignment(a, indent + INDENT)).collect();
         self.list(lead, parts, indent)
     }
 
@@ -461,7 +475,14 @@ impl Formatter<'_> {
             if params.is_empty() { word.to_string() } else { format!("{word} {params}") }
         };
         match &op.kind {
-            Where { predicate } => {
+            Where {
+                predicate: Expr { kind: ExprKind::Binary { lhs, rhs, .. }, .. },
+                single_equals: true,
+            } => {
+                let (lhs, rhs) = (self.expr(lhs, indent), self.expr(rhs, indent));
+                format!("{} {lhs} = {rhs}", with_params("where"))
+            }
+            Where { predicate, .. } => {
                 let lead = with_params("where");
                 format!("{lead} {}", self.predicate(&lead, predicate, indent))
             }
@@ -552,8 +573,11 @@ impl Formatter<'_> {
                 parts.join(", ")
             }
             TopHitters { count, of, by } => {
-                let mut s =
-                    format!("top-hitters {} of {}", self.expr(count, indent), self.expr(of, indent));
+                let mut s = format!(
+                    "top-hitters {} of {}",
+                    self.expr(count, indent),
+                    self.expr(of, indent)
+                );
                 if let Some(b) = by {
                     s.push_str(&format!(" by {}", self.expr(b, indent)));
                 }
@@ -585,14 +609,16 @@ impl Formatter<'_> {
             ),
             Union { tables } => format!("{} {}", with_params("union"), self.exprs(tables, indent)),
             MvExpand { items, limit } => {
-                let mut s = format!("{} {}", with_params("mv-expand"), self.expand_items(items, indent));
+                let mut s =
+                    format!("{} {}", with_params("mv-expand"), self.expand_items(items, indent));
                 if let Some(l) = limit {
                     s.push_str(&format!(" limit {}", self.expr(l, indent)));
                 }
                 s
             }
             MvApply { items, limit, id, on } => {
-                let mut s = format!("{} {}", with_params("mv-apply"), self.expand_items(items, indent));
+                let mut s =
+                    format!("{} {}", with_params("mv-apply"), self.expand_items(items, indent));
                 if let Some(l) = limit {
                     s.push_str(&format!(" limit {}", self.expr(l, indent)));
                 }
@@ -748,7 +774,8 @@ impl Formatter<'_> {
             Scan { order_by, partition_by, declare, steps } => {
                 let mut s = with_params("scan");
                 if !order_by.is_empty() {
-                    let keys: Vec<String> = order_by.iter().map(|k| self.sort_key(k, indent)).collect();
+                    let keys: Vec<String> =
+                        order_by.iter().map(|k| self.sort_key(k, indent)).collect();
                     s.push_str(&format!(" order by {}", keys.join(", ")));
                 }
                 if !partition_by.is_empty() {
@@ -760,7 +787,11 @@ impl Formatter<'_> {
                 }
                 s.push_str(" with (");
                 for step in steps {
-                    s.push_str(&format!("\n{}step {}", pad(indent + INDENT), self.decl_name(&step.name)));
+                    s.push_str(&format!(
+                        "\n{}step {}",
+                        pad(indent + INDENT),
+                        self.decl_name(&step.name)
+                    ));
                     if step.optional {
                         s.push_str(" optional");
                     }

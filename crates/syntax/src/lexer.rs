@@ -197,14 +197,8 @@ fn is_ident_byte(b: u8) -> bool {
 fn is_unicode_space(c: char) -> bool {
     matches!(
         c,
-        '\u{a0}'
-            | '\u{1680}'
-            | '\u{180e}'
-            | '\u{2000}'..='\u{200b}'
-            | '\u{202f}'
-            | '\u{205f}'
-            | '\u{3000}'
-            | '\u{feff}'
+        '\u{a0}' | '\u{1680}' | '\u{180e}' | '\u{2000}'
+            ..='\u{200b}' | '\u{202f}' | '\u{205f}' | '\u{3000}' | '\u{feff}'
     )
 }
 
@@ -314,7 +308,9 @@ impl<'t> Lexer<'t> {
                 self.pos += ch.len_utf8();
                 let shown = ch.escape_debug();
                 let message = if ch.is_alphabetic() {
-                    format!("unexpected character `{shown}`: names are ASCII; write ['{ch}...'] for others")
+                    format!(
+                        "unexpected character `{shown}`: names are ASCII; write ['{ch}...'] for others"
+                    )
                 } else {
                     format!("unexpected character `{shown}`")
                 };
@@ -371,7 +367,10 @@ impl<'t> Lexer<'t> {
             }
         }
 
-        if word == "in" && self.byte_at(self.pos) == b'~' && !is_ident_byte(self.byte_at(self.pos + 1)) {
+        if word == "in"
+            && self.byte_at(self.pos) == b'~'
+            && !is_ident_byte(self.byte_at(self.pos + 1))
+        {
             self.pos += 1;
             return TokenKind::Ident;
         }
@@ -382,11 +381,11 @@ impl<'t> Lexer<'t> {
             self.pos += 6;
             return TokenKind::Ident;
         }
-        if self.byte_at(self.pos) == b'-' {
-            if let Some(len) = self.hyphenated(start) {
-                self.pos = start + len;
-                return TokenKind::Ident;
-            }
+        if self.byte_at(self.pos) == b'-'
+            && let Some(len) = self.hyphenated(start)
+        {
+            self.pos = start + len;
+            return TokenKind::Ident;
         }
         if self.byte_at(self.pos) == b'(' && RAW_LITERAL_WORDS.contains(&word) {
             return self.raw_literal(start);
@@ -399,7 +398,9 @@ impl<'t> Lexer<'t> {
         let rest = &self.bytes[start..];
         HYPHENATED_WORDS
             .iter()
-            .filter(|w| rest.starts_with(w.as_bytes()) && !is_ident_byte(self.byte_at(start + w.len())))
+            .filter(|w| {
+                rest.starts_with(w.as_bytes()) && !is_ident_byte(self.byte_at(start + w.len()))
+            })
             .map(|w| w.len())
             .max()
     }
@@ -429,7 +430,13 @@ impl<'t> Lexer<'t> {
                     self.pos = i;
                     return self.error(start, "unterminated string literal");
                 }
-                Some(b'\\') if !verbatim => i += 2,
+                Some(b'\\') if !verbatim => {
+                    // An escape; a line break right after the backslash still ends the line.
+                    i += 1;
+                    if !matches!(self.bytes.get(i), None | Some(b'\n') | Some(b'\r')) {
+                        i += 1;
+                    }
+                }
                 Some(&b) if b == quote => {
                     if verbatim && self.byte_at(i + 1) == quote {
                         i += 2;
@@ -470,30 +477,28 @@ impl<'t> Lexer<'t> {
             return self.error(start, "a raw guid is not allowed here; write guid(...)");
         }
         let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        if let Some(len) = real_len(rest, digits) {
-            if ends_clean(len) {
-                self.pos += len;
-                return TokenKind::Real;
-            }
+        if let Some(len) = real_len(rest, digits)
+            && ends_clean(len)
+        {
+            self.pos += len;
+            return TokenKind::Real;
         }
         // digits ('.' digits)? unit
         let mut number_len = digits;
         if rest.get(digits) == Some(&b'.') && rest.get(digits + 1).is_some_and(u8::is_ascii_digit) {
-            number_len = digits + 1 + rest[digits + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+            number_len =
+                digits + 1 + rest[digits + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
         }
         let unit_len = rest[number_len..].iter().take_while(|b| b.is_ascii_alphabetic()).count();
         if unit_len > 0 {
             let unit = &self.text[start + number_len..start + number_len + unit_len];
-            let longest = TIMESPAN_UNITS
-                .iter()
-                .filter(|u| unit.starts_with(**u))
-                .map(|u| u.len())
-                .max();
-            if let Some(u) = longest {
-                if ends_clean(number_len + u) {
-                    self.pos += number_len + u;
-                    return TokenKind::Timespan;
-                }
+            let longest =
+                TIMESPAN_UNITS.iter().filter(|u| unit.starts_with(**u)).map(|u| u.len()).max();
+            if let Some(u) = longest
+                && ends_clean(number_len + u)
+            {
+                self.pos += number_len + u;
+                return TokenKind::Timespan;
             }
         }
         if rest.len() > 2 && rest[0] == b'0' && matches!(rest[1], b'x' | b'X') {
@@ -516,7 +521,8 @@ impl<'t> Lexer<'t> {
 
 /// `digits '.' digits? exponent?` or `digits exponent`; the dot is not taken before `..`.
 fn real_len(rest: &[u8], digits: usize) -> Option<usize> {
-    let digits_at = |i: usize| rest[i.min(rest.len())..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let digits_at =
+        |i: usize| rest[i.min(rest.len())..].iter().take_while(|b| b.is_ascii_digit()).count();
     let exponent = |i: usize| -> usize {
         if !matches!(rest.get(i), Some(b'e' | b'E')) {
             return 0;
@@ -582,13 +588,16 @@ pub fn decode_string(raw: &str) -> Result<String, String> {
         let Some(e) = chars.next() else {
             return Err("string literal ends with a lone `\\`".to_string());
         };
-        let hex = |chars: &mut std::iter::Peekable<std::str::Chars>, n: usize| -> Result<char, String> {
-            let digits: String = chars.by_ref().take(n).collect();
-            match u32::from_str_radix(&digits, 16).ok().and_then(char::from_u32) {
-                Some(ch) if digits.len() == n => Ok(ch),
-                _ => Err(format!("invalid escape `\\{e}{digits}`: expected {n} hexadecimal digits")),
-            }
-        };
+        let hex =
+            |chars: &mut std::iter::Peekable<std::str::Chars>, n: usize| -> Result<char, String> {
+                let digits: String = chars.by_ref().take(n).collect();
+                match u32::from_str_radix(&digits, 16).ok().and_then(char::from_u32) {
+                    Some(ch) if digits.len() == n => Ok(ch),
+                    _ => Err(format!(
+                        "invalid escape `\\{e}{digits}`: expected {n} hexadecimal digits"
+                    )),
+                }
+            };
         match e {
             'n' => out.push('\n'),
             't' => out.push('\t'),

@@ -106,7 +106,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
     if matches!(args.format, Format::Text) {
         let noun = if files.len() == 1 { "file" } else { "files" };
-        writeln!(out, "checked {} {noun}: {} ok, {failed} with errors", files.len(), files.len() - failed)?;
+        writeln!(
+            out,
+            "checked {} {noun}: {} ok, {failed} with errors",
+            files.len(),
+            files.len() - failed
+        )?;
     }
     out.flush()?;
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })

@@ -118,7 +118,8 @@ fn inputs(paths: &[PathBuf]) -> Result<Vec<(Option<PathBuf>, String, String)>> {
                 tracing::debug!(file = %shown, "skipping a rule file: fmt formats .kql files");
                 continue;
             }
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {shown}"))?;
+            let text =
+                std::fs::read_to_string(&file).with_context(|| format!("cannot read {shown}"))?;
             inputs.push((Some(file), shown, text));
         }
     }

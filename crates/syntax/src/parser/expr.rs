@@ -109,11 +109,37 @@ fn bang_infix(word: &str) -> Option<Infix> {
 /// Operator keywords that start a query operator even at the head of a query (they cannot be
 /// names, so there is no ambiguity).
 const HEAD_OPERATORS: &[&str] = &[
-    "as", "assert-schema", "find", "getschema", "graph-match", "graph-to-table", "invoke",
-    "macro-expand", "make-graph", "graph-mark-components", "graph-shortest-paths", "make-series",
-    "mv-apply", "mv-expand", "parse-where", "parse-kv", "print", "project", "project-away",
-    "project-keep", "project-rename", "project-by-names", "project-reorder", "project-smart",
-    "sample", "sample-distinct", "search", "top-hitters", "top-nested", "union", "where",
+    "as",
+    "assert-schema",
+    "find",
+    "getschema",
+    "graph-match",
+    "graph-to-table",
+    "invoke",
+    "macro-expand",
+    "make-graph",
+    "graph-mark-components",
+    "graph-shortest-paths",
+    "make-series",
+    "mv-apply",
+    "mv-expand",
+    "parse-where",
+    "parse-kv",
+    "print",
+    "project",
+    "project-away",
+    "project-keep",
+    "project-rename",
+    "project-by-names",
+    "project-reorder",
+    "project-smart",
+    "sample",
+    "sample-distinct",
+    "search",
+    "top-hitters",
+    "top-nested",
+    "union",
+    "where",
 ];
 
 impl Parser<'_> {
@@ -152,9 +178,7 @@ impl Parser<'_> {
             "range" => next.kind == TokenKind::Ident && self.nth_is_word(2, "from"),
             "facet" => next_word == "by",
             "partition" | "reduce" => {
-                next_word == "by"
-                    || next_word == "hint"
-                    || keywords::GLOBAL_PARAMETERS.contains(&next_word)
+                next_word == "by" || next_word == "hint" || keywords::is_global_parameter(next_word)
             }
             "render" => next.kind == TokenKind::Ident,
             w => HEAD_OPERATORS.contains(&w),
@@ -311,8 +335,12 @@ impl Parser<'_> {
             (Expr::error(self.current().span), Expr::error(self.current().span))
         };
         let span = start.to(self.prev_span());
-        let kind =
-            ExprKind::Between { negated, lhs: Box::new(lhs), low: Box::new(low), high: Box::new(high) };
+        let kind = ExprKind::Between {
+            negated,
+            lhs: Box::new(lhs),
+            low: Box::new(low),
+            high: Box::new(high),
+        };
         self.node(kind, span)
     }
 
@@ -473,7 +501,9 @@ impl Parser<'_> {
     /// `*` stands as an operand in `* has "x"` and `* == "x"` (search across all columns).
     fn star_operand_follows(&self) -> bool {
         match self.peek_nth(1) {
-            TokenKind::EqEq | TokenKind::EqTilde | TokenKind::BangTilde | TokenKind::BangWord => true,
+            TokenKind::EqEq | TokenKind::EqTilde | TokenKind::BangTilde | TokenKind::BangWord => {
+                true
+            }
             TokenKind::Ident => {
                 let w = self.text_of(self.nth(1));
                 word_infix(w).is_some_and(|i| matches!(i, Infix::Binary(_)))
@@ -642,9 +672,10 @@ impl Parser<'_> {
                 });
                 Literal { value, raw: raw.to_string() }
             }
-            TokenKind::Real => {
-                Literal { value: LiteralValue::Real(raw.parse().unwrap_or(0.0)), raw: raw.to_string() }
-            }
+            TokenKind::Real => Literal {
+                value: LiteralValue::Real(raw.parse().unwrap_or(0.0)),
+                raw: raw.to_string(),
+            },
             TokenKind::Timespan => {
                 let value = match parse_timespan(raw) {
                     Some(ticks) => LiteralValue::Timespan(ticks),
@@ -681,9 +712,6 @@ impl Parser<'_> {
             }
         }
     }
-
-    /// `long(null)`, `real(nan)`, `int(-1)`, `bool(true)`, `decimal(1.5)`; `None` (nothing
-    /// consumed) when the parentheses hold something else, which is then read as a call.
 
     /// `dynamic( value )`
     fn dynamic_literal(&mut self) -> Expr {
@@ -829,10 +857,10 @@ pub fn parse_timespan(raw: &str) -> Option<i64> {
         "tick" | "ticks" => 1.0,
         _ => return None,
     };
-    if let Ok(whole) = number.parse::<i64>() {
-        if ticks_per_unit >= 1.0 {
-            return whole.checked_mul(ticks_per_unit as i64);
-        }
+    if let Ok(whole) = number.parse::<i64>()
+        && ticks_per_unit >= 1.0
+    {
+        return whole.checked_mul(ticks_per_unit as i64);
     }
     let value: f64 = number.parse().ok()?;
     let ticks = (value * ticks_per_unit).round();

@@ -140,7 +140,11 @@ impl<'t> Parser<'t> {
     }
 
     fn prev_span_token(&self) -> Token {
-        if self.pos == 0 { Token { kind: TokenKind::Eof, span: Span::at(0) } } else { self.tokens[self.pos - 1] }
+        if self.pos == 0 {
+            Token { kind: TokenKind::Eof, span: Span::at(0) }
+        } else {
+            self.tokens[self.pos - 1]
+        }
     }
 
     fn prev_span(&self) -> Span {
@@ -161,10 +165,11 @@ impl<'t> Parser<'t> {
             return;
         }
         // One error per place is enough: recovery can stumble over the same token twice.
-        if let Some(last) = self.diags.last() {
-            if last.span == diagnostic.span && last.kind == diagnostic.kind {
-                return;
-            }
+        if let Some(last) = self.diags.last()
+            && last.span == diagnostic.span
+            && last.kind == diagnostic.kind
+        {
+            return;
         }
         self.diags.push(diagnostic);
     }

@@ -9,14 +9,61 @@ use crate::span::Span;
 
 /// Every operator name accepted after `|`, for "did you mean" suggestions.
 pub const PIPE_OPERATORS: &[&str] = &[
-    "as", "assert-schema", "consume", "count", "distinct", "evaluate", "extend", "facet",
-    "filter", "find", "fork", "getschema", "graph-mark-components", "graph-match",
-    "graph-shortest-paths", "graph-to-table", "invoke", "join", "limit", "lookup", "macro-expand",
-    "make-graph", "make-series", "mv-apply", "mv-expand", "mvapply", "mvexpand", "order", "parse",
-    "parse-kv", "parse-where", "partition", "print", "project", "project-away", "project-by-names",
-    "project-keep", "project-rename", "project-reorder", "project-smart", "reduce", "render",
-    "sample", "sample-distinct", "scan", "search", "serialize", "sort", "summarize", "take", "top",
-    "top-hitters", "top-nested", "union", "where",
+    "as",
+    "assert-schema",
+    "consume",
+    "count",
+    "distinct",
+    "evaluate",
+    "extend",
+    "facet",
+    "filter",
+    "find",
+    "fork",
+    "getschema",
+    "graph-mark-components",
+    "graph-match",
+    "graph-shortest-paths",
+    "graph-to-table",
+    "invoke",
+    "join",
+    "limit",
+    "lookup",
+    "macro-expand",
+    "make-graph",
+    "make-series",
+    "mv-apply",
+    "mv-expand",
+    "mvapply",
+    "mvexpand",
+    "order",
+    "parse",
+    "parse-kv",
+    "parse-where",
+    "partition",
+    "print",
+    "project",
+    "project-away",
+    "project-by-names",
+    "project-keep",
+    "project-rename",
+    "project-reorder",
+    "project-smart",
+    "reduce",
+    "render",
+    "sample",
+    "sample-distinct",
+    "scan",
+    "search",
+    "serialize",
+    "sort",
+    "summarize",
+    "take",
+    "top",
+    "top-hitters",
+    "top-nested",
+    "union",
+    "where",
 ];
 
 /// Operators accepted but only skipped over: their arguments are kept as raw text (the planner
@@ -36,8 +83,23 @@ const OPAQUE_OPERATORS: &[&str] = &[
 
 /// Property names `render ... with (...)` accepts.
 const RENDER_PROPERTIES: &[&str] = &[
-    "kind", "title", "accumulate", "xcolumn", "ycolumns", "anomalycolumns", "series", "xtitle",
-    "ytitle", "xaxis", "yaxis", "legend", "ysplit", "ymin", "ymax", "xmin", "xmax",
+    "kind",
+    "title",
+    "accumulate",
+    "xcolumn",
+    "ycolumns",
+    "anomalycolumns",
+    "series",
+    "xtitle",
+    "ytitle",
+    "xaxis",
+    "yaxis",
+    "legend",
+    "ysplit",
+    "ymin",
+    "ymax",
+    "xmin",
+    "xmax",
 ];
 
 /// Property names `parse-kv ... with (...)` accepts.
@@ -47,6 +109,17 @@ const PARSE_KV_PROPERTIES: &[&str] =
 impl Parser<'_> {
     /// An operator, after `|` or at the head of a query; the current token is its keyword.
     pub(super) fn pipe_operator(&mut self) -> Operator {
+        // Operators hold sub-queries, and their parsing takes much stack: count them as a level.
+        if !self.enter() {
+            let start = self.current().span.start;
+            return self.skip_operator(start, None);
+        }
+        let op = self.operator_after_keyword();
+        self.leave();
+        op
+    }
+
+    fn operator_after_keyword(&mut self) -> Operator {
         let start = self.current().span.start;
         if !self.at(TokenKind::Ident) {
             self.expected("a query operator after `|`");
@@ -59,7 +132,8 @@ impl Parser<'_> {
         let kind = match word.as_str() {
             "where" | "filter" => {
                 params = self.op_params(&[]);
-                OperatorKind::Where { predicate: self.predicate() }
+                let single_equals = self.at_declared_name_then_assign();
+                OperatorKind::Where { predicate: self.predicate(), single_equals }
             }
             "project" => OperatorKind::Project { items: self.optional_assignments() },
             "project-away" => OperatorKind::ProjectAway { columns: self.column_patterns() },
@@ -72,8 +146,10 @@ impl Parser<'_> {
                 self.summarize()
             }
             "count" if self.at(TokenKind::LParen) => {
-                self.error(Diagnostic::syntax(keyword.span, "expected a query operator, found `count(`")
-                    .with_help("to count rows, write `| count` or `| summarize count()`"));
+                self.error(
+                    Diagnostic::syntax(keyword.span, "expected a query operator, found `count(`")
+                        .with_help("to count rows, write `| count` or `| summarize count()`"),
+                );
                 return self.skip_operator(start, Some(keyword));
             }
             "count" => self.count(),
@@ -143,7 +219,8 @@ impl Parser<'_> {
             "invoke" => self.invoke(),
             "as" => {
                 params = self.op_params(&[]);
-                let name = self.plain_name("a name after `as`").unwrap_or_else(|| self.blank_ident());
+                let name =
+                    self.plain_name("a name after `as`").unwrap_or_else(|| self.blank_ident());
                 OperatorKind::As { name }
             }
             "serialize" => {
@@ -195,8 +272,10 @@ impl Parser<'_> {
             }
             w if OPAQUE_OPERATORS.contains(&w) => return self.skip_operator(start, Some(keyword)),
             w => {
-                let mut d =
-                    Diagnostic::syntax(keyword.span, format!("expected a query operator, found `{w}`"));
+                let mut d = Diagnostic::syntax(
+                    keyword.span,
+                    format!("expected a query operator, found `{w}`"),
+                );
                 if let Some(s) = crate::suggest::closest(w, PIPE_OPERATORS.iter().copied()) {
                     d = d.with_help(format!("did you mean `{s}`?"));
                 }
@@ -259,7 +338,7 @@ impl Parser<'_> {
             return None;
         }
         let first = self.current_text();
-        let known = |n: &str| keywords::GLOBAL_PARAMETERS.contains(&n) || own.contains(&n);
+        let known = |n: &str| keywords::is_global_parameter(n) || own.contains(&n);
         if first == "hint"
             && self.peek_nth(1) == TokenKind::Dot
             && self.peek_nth(2) == TokenKind::Ident
@@ -306,11 +385,13 @@ impl Parser<'_> {
             | TokenKind::Timespan
             | TokenKind::String
             | TokenKind::RawLiteral => true,
-            TokenKind::Ident => matches!(
-                self.current_text(),
-                "true" | "false" | "True" | "False" | "TRUE" | "FALSE"
-            ) || (matches!(self.current_text(), "dynamic" | "typeof")
-                && self.peek_nth(1) == TokenKind::LParen),
+            TokenKind::Ident => {
+                matches!(
+                    self.current_text(),
+                    "true" | "false" | "True" | "False" | "TRUE" | "FALSE"
+                ) || (matches!(self.current_text(), "dynamic" | "typeof")
+                    && self.peek_nth(1) == TokenKind::LParen)
+            }
             _ => false,
         };
         if !is_literal {
@@ -550,7 +631,8 @@ impl Parser<'_> {
                 let index = self.expr();
                 self.expect(TokenKind::RBracket, "`]` to close the index");
                 let span = expr.span.to(self.prev_span());
-                expr = self.node(ExprKind::Index { target: Box::new(expr), index: Box::new(index) }, span);
+                expr = self
+                    .node(ExprKind::Index { target: Box::new(expr), index: Box::new(index) }, span);
             } else {
                 return expr;
             }
@@ -566,9 +648,7 @@ impl Parser<'_> {
         }
         let renames = self.comma_list(|p| {
             let new = p.declared_name();
-            if p.expect(TokenKind::Assign, "`=` and the old column name").is_none() {
-                return None;
-            }
+            p.expect(TokenKind::Assign, "`=` and the old column name")?;
             let old = p.reference_name("the old column name")?;
             Some((new, old))
         });
@@ -743,7 +823,8 @@ impl Parser<'_> {
                 }
                 TokenKind::Ident | TokenKind::LBracket if self.at_name() => {
                     let name = self.declared_name();
-                    let ty = if self.eat(TokenKind::Colon).is_some() { self.type_name() } else { None };
+                    let ty =
+                        if self.eat(TokenKind::Colon).is_some() { self.type_name() } else { None };
                     pattern.push(ParsePart::Column { name, ty });
                 }
                 _ => break,
@@ -786,15 +867,15 @@ impl Parser<'_> {
                 return None;
             }
             let name = if p.at(TokenKind::Ident) { p.dotted_name() } else { p.bracketed_name() };
-            if let Some(allowed) = allowed {
-                if !allowed.contains(&name.name.as_str()) {
-                    let mut d =
-                        Diagnostic::syntax(name.span, format!("unknown property `{}`", name.name));
-                    if let Some(s) = crate::suggest::closest(&name.name, allowed.iter().copied()) {
-                        d = d.with_help(format!("did you mean `{s}`?"));
-                    }
-                    p.error(d);
+            if let Some(allowed) = allowed
+                && !allowed.contains(&name.name.as_str())
+            {
+                let mut d =
+                    Diagnostic::syntax(name.span, format!("unknown property `{}`", name.name));
+                if let Some(s) = crate::suggest::closest(&name.name, allowed.iter().copied()) {
+                    d = d.with_help(format!("did you mean `{s}`?"));
                 }
+                p.error(d);
             }
             p.expect(TokenKind::Assign, "`=` after the property name")?;
             let value = p.expr();
@@ -841,10 +922,9 @@ impl Parser<'_> {
 
     /// A plugin or function call: `name(args)`.
     fn function_call(&mut self, what: &str) -> Expr {
-        if !(self.at(TokenKind::Ident) || self.at_bracketed_name())
-            || !matches!(self.peek_nth(1), TokenKind::LParen)
-                && !(self.at_bracketed_name() && self.token_after_bracketed_name() == TokenKind::LParen)
-        {
+        let is_call = (self.at(TokenKind::Ident) && self.peek_nth(1) == TokenKind::LParen)
+            || (self.at_bracketed_name() && self.token_after_bracketed_name() == TokenKind::LParen);
+        if !is_call {
             self.expected(what);
             return Expr::error(self.current().span);
         }
@@ -927,7 +1007,10 @@ impl Parser<'_> {
 
     /// Whether the `*` here is the left operand of an operator (`* has "x"`), not `search *`.
     fn star_is_operand(&self) -> bool {
-        !matches!(self.peek_nth(1), TokenKind::Pipe | TokenKind::Semicolon | TokenKind::Eof | TokenKind::RParen)
+        !matches!(
+            self.peek_nth(1),
+            TokenKind::Pipe | TokenKind::Semicolon | TokenKind::Eof | TokenKind::RParen
+        )
     }
 
     fn find(&mut self, had_params: bool) -> OperatorKind {
@@ -1056,18 +1139,19 @@ impl Parser<'_> {
         let by = self.expr();
         let mut with = Vec::new();
         if self.eat_word("with").is_some() {
-            with = self.comma_list(|p| {
-                if !p.at(TokenKind::Ident) || p.peek_nth(1) != TokenKind::Assign {
-                    p.expected("`threshold = ...` or `characters = ...`");
-                    return None;
-                }
-                let name = p.dotted_name();
-                p.bump();
-                Some(OpParam { name, value: p.expr() })
-            })
-            .into_iter()
-            .flatten()
-            .collect();
+            with = self
+                .comma_list(|p| {
+                    if !p.at(TokenKind::Ident) || p.peek_nth(1) != TokenKind::Assign {
+                        p.expected("`threshold = ...` or `characters = ...`");
+                        return None;
+                    }
+                    let name = p.dotted_name();
+                    p.bump();
+                    Some(OpParam { name, value: p.expr() })
+                })
+                .into_iter()
+                .flatten()
+                .collect();
         }
         OperatorKind::Reduce { by, with }
     }
@@ -1098,7 +1182,8 @@ impl Parser<'_> {
     }
 
     fn range(&mut self) -> OperatorKind {
-        let column = self.plain_name("the column name after `range`").unwrap_or_else(|| self.blank_ident());
+        let column =
+            self.plain_name("the column name after `range`").unwrap_or_else(|| self.blank_ident());
         self.expect_word("from");
         let from = self.expr();
         self.expect_word("to");
@@ -1168,7 +1253,8 @@ impl Parser<'_> {
             }
             self.expect(TokenKind::RBracket, "`,` or `]` after the URLs");
         }
-        let with = if self.eat_word("with").is_some() { self.property_list(None) } else { Vec::new() };
+        let with =
+            if self.eat_word("with").is_some() { self.property_list(None) } else { Vec::new() };
         OperatorKind::ExternalData { columns, urls, with }
     }
 }

@@ -21,7 +21,11 @@ impl Parser<'_> {
             if self.at(TokenKind::Eof) || (in_body && self.at(TokenKind::RBrace)) {
                 break;
             }
-            if !in_body && matches!(self.peek(), TokenKind::RParen | TokenKind::RBrace | TokenKind::RBracket)
+            if !in_body
+                && matches!(
+                    self.peek(),
+                    TokenKind::RParen | TokenKind::RBrace | TokenKind::RBracket
+                )
                 || self.at(TokenKind::Semicolon)
             {
                 let t = self.bump();
@@ -66,7 +70,8 @@ impl Parser<'_> {
     fn statement(&mut self, in_body: bool) -> Statement {
         let start = self.current().span.start;
         let next = self.nth(1);
-        let next_is_name = (next.kind == TokenKind::Ident && keywords::can_name(self.text_of(next)))
+        let next_is_name = (next.kind == TokenKind::Ident
+            && keywords::can_name(self.text_of(next)))
             || (next.kind == TokenKind::LBracket && self.peek_nth(2) == TokenKind::String);
         let kind = if self.at_word("let") && (next_is_name || in_body) {
             self.let_statement()
@@ -91,7 +96,10 @@ impl Parser<'_> {
         let name = self.plain_name("a name after `let`").unwrap_or_else(|| self.blank_ident());
         if self.expect(TokenKind::Assign, "`=` after the name in `let`").is_none() {
             self.recover_to_statement_end();
-            return StatementKind::Let { name, value: LetValue::Expr(Expr::error(self.prev_span())) };
+            return StatementKind::Let {
+                name,
+                value: LetValue::Expr(Expr::error(self.prev_span())),
+            };
         }
         let value = self.let_value();
         StatementKind::Let { name, value }
@@ -151,10 +159,7 @@ impl Parser<'_> {
         let params = if self.at(TokenKind::RParen) {
             Vec::new()
         } else {
-            self.comma_list(|p| p.param())
-                .into_iter()
-                .flatten()
-                .collect()
+            self.comma_list(|p| p.param()).into_iter().flatten().collect()
         };
         if self.expect(TokenKind::RParen, "`,` or `)` in the parameter list").is_none() {
             self.skip_to_close(TokenKind::RParen);
@@ -185,18 +190,19 @@ impl Parser<'_> {
         } else {
             ParamType::Scalar(self.type_name()?)
         };
-        let default = if self.eat(TokenKind::Assign).is_some() {
-            Some(self.default_value())
-        } else {
-            None
-        };
+        let default =
+            if self.eat(TokenKind::Assign).is_some() { Some(self.default_value()) } else { None };
         Some(Param { name, ty, default })
     }
 
     /// A parameter's default: a literal (a sign may touch a number) or a bare name.
     fn default_value(&mut self) -> Expr {
-        if self.at(TokenKind::Ident) && !matches!(self.current_text(), "dynamic" | "typeof")
-            && !matches!(self.current_text(), "true" | "false" | "True" | "False" | "TRUE" | "FALSE")
+        if self.at(TokenKind::Ident)
+            && !matches!(self.current_text(), "dynamic" | "typeof")
+            && !matches!(
+                self.current_text(),
+                "true" | "false" | "True" | "False" | "TRUE" | "FALSE"
+            )
         {
             let t = self.bump();
             return Expr::name(self.ident_from(t));
