@@ -2,6 +2,7 @@
 
 mod commands;
 mod output;
+mod results;
 mod source;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +26,8 @@ enum Command {
     Check(commands::check::Args),
     /// Print KQL in canonical form
     Fmt(commands::fmt::Args),
+    /// Run a KQL query over telemetry files
+    Query(commands::query::Args),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => commands::check::run(args),
         Command::Fmt(args) => commands::fmt::run(args),
+        Command::Query(args) => commands::query::run(args),
     };
     match result {
         Ok(code) => code,

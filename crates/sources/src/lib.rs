@@ -1,2 +1,6 @@
-//! placeholder
-pub use datafusion;
+//! Data sources: the bundled catalog of table schemas, and telemetry files as tables.
+
+pub mod bundled;
+pub mod files;
+
+pub use files::{DataCatalog, DataError};
