@@ -2,7 +2,6 @@
 
 mod commands;
 mod output;
-mod results;
 mod source;
 
 use clap::{Parser, Subcommand};

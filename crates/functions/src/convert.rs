@@ -18,6 +18,7 @@ pub fn to_type(e: Expr, from: KqlType, to: KqlType) -> Expr {
         return e;
     }
     let (name, body): (&'static str, udf::ArrayFn) = match to {
+        KqlType::String if from == KqlType::Dynamic => ("tostring", dynamic_to_string_array),
         KqlType::String => ("tostring", to_string_array),
         KqlType::Long => ("tolong", to_long_array),
         KqlType::Int => ("toint", to_int_array),
@@ -100,6 +101,10 @@ fn to_string_array(args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
         _ => longs(a)?.into_iter().map(|v| v.map(|v| v.to_string()).unwrap_or_default()).collect(),
     };
     Ok(udf::string_array(out))
+}
+
+fn dynamic_to_string_array(args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
+    Ok(udf::string_array(text_or_dynamic(&args[0])?))
 }
 
 fn format_decimal(v: i128, scale: i8) -> String {

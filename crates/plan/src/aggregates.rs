@@ -199,13 +199,14 @@ impl Planner<'_> {
                 };
                 let limit_at = 1 + conditional as usize;
                 let limit = match a.get(limit_at) {
-                    Some(l) => match quarry_functions::strings::constant_string(&to_type(
-                        l.expr.clone(),
-                        l.ty,
-                        KqlType::String,
-                    )) {
-                        Some(t) => t.parse::<i64>().ok(),
-                        None => return Err(self.error(span, "the size limit must be a constant")),
+                    Some(l) => match crate::evaluate_constant(&l.expr) {
+                        Some(datafusion::common::ScalarValue::Int64(Some(n))) => Some(n),
+                        Some(datafusion::common::ScalarValue::Int32(Some(n))) => Some(n as i64),
+                        _ => {
+                            return Err(
+                                self.error(span, "the size limit must be a constant number")
+                            );
+                        }
                     },
                     None if name == "makeset" || name == "makelist" => Some(128),
                     None => None,
@@ -329,7 +330,8 @@ impl Planner<'_> {
     ) -> PResult<()> {
         if let ExprKind::Call { receiver: None, name, args } = &item.value.kind {
             if matches!(name.name.as_str(), "arg_max" | "arg_min") {
-                return self.arg_extreme(&name.name, args, item, input, names, outputs);
+                let keys: Vec<String> = keys.names().map(str::to_string).collect();
+                return self.arg_extreme(&name.name, args, item, input, &keys, names, outputs);
             }
         }
         let v = self.scalar(&item.value, keys)?;
@@ -357,6 +359,7 @@ impl Planner<'_> {
         args: &[Arg],
         item: &Assignment,
         input: &Relation,
+        keys: &[String],
         names: &mut Names,
         outputs: &mut Vec<(DfExpr, ColumnDef)>,
     ) -> PResult<()> {
@@ -374,7 +377,8 @@ impl Planner<'_> {
             let e = arg.value();
             if matches!(e.kind, ExprKind::Star) {
                 for c in &input.columns {
-                    if c.name != by_name && !columns.iter().any(|(n, _)| *n == c.name) {
+                    let taken = c.name == by_name || keys.contains(&c.name);
+                    if !taken && !columns.iter().any(|(n, _)| *n == c.name) {
                         columns.push((c.name.clone(), Typed::new(column(&c.name), c.ty)));
                     }
                 }
@@ -391,7 +395,8 @@ impl Planner<'_> {
         let mut built = Vec::with_capacity(columns.len());
         for (n, v) in columns {
             // Rows where the maximized expression is null do not take part.
-            let expr = agg::first_value(v.expr.clone(), order.clone())
+            let expr = agg::first_value(v.expr.clone(), Vec::new())
+                .order_by(order.clone())
                 .filter(by.expr.clone().is_not_null())
                 .build()
                 .map_err(|e| self.internal(span, e))?;
@@ -461,7 +466,7 @@ fn aggregate_name(e: &Expr) -> Option<String> {
         "make_list" | "makelist" | "make_list_if" => "list",
         "make_bag" => "bag",
         "take_any" | "any" => "any",
-        "count" => return Some("count_".to_string()),
+        "count" if args.is_empty() => return Some("count_".to_string()),
         "countif" => return Some("countif_".to_string()),
         other if is_aggregate(other) => other,
         _ => return None,

@@ -6,7 +6,9 @@
 
 mod aggregates;
 pub mod catalog;
+pub mod execute;
 mod functions;
+pub mod output;
 mod planner;
 pub mod relation;
 mod scalar;
@@ -14,6 +16,7 @@ mod tabular;
 
 pub use catalog::{Catalog, ColumnDef, EmptyCatalog, TableInfo};
 pub use datafusion;
+pub use execute::{ResultTable, Run, RunError, run};
 pub use planner::{PlanOptions, PlannedQuery, plan_query};
 pub use relation::Relation;
 

@@ -29,7 +29,18 @@ impl Planner<'_> {
                 let v = self.scalar(operand, input)?;
                 match (op, v.ty) {
                     (UnaryOp::Plus, t) if t.is_numeric() || t == KqlType::TimeSpan => Ok(v),
-                    (UnaryOp::Neg, t) if t.is_numeric() || t == KqlType::TimeSpan => {
+                    (UnaryOp::Neg, KqlType::TimeSpan) => {
+                        let negated = match &v.expr {
+                            DfExpr::Literal(ScalarValue::DurationNanosecond(n), _) => {
+                                timespan_lit(n.map(|n| -n))
+                            }
+                            e => {
+                                quarry_functions::math::scale_timespan(e.clone(), lit(-1i64), false)
+                            }
+                        };
+                        Ok(Typed::new(negated, KqlType::TimeSpan))
+                    }
+                    (UnaryOp::Neg, t) if t.is_numeric() => {
                         Ok(Typed::new(DfExpr::Negative(Box::new(v.expr)), t))
                     }
                     _ => Err(self.error(e.span, format!("cannot negate a {}", v.ty))),

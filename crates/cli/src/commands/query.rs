@@ -1,9 +1,10 @@
 //! `quarry query`: run a KQL query over telemetry files.
 
-use crate::results::{self, Format};
 use anyhow::{Context, Result, bail};
+use clap::ValueEnum;
 use datafusion::prelude::{SessionConfig, SessionContext};
-use quarry_plan::{PlanOptions, plan_query};
+use quarry_plan::output::{self, Format};
+use quarry_plan::{PlanOptions, RunError};
 use quarry_sources::DataCatalog;
 use quarry_syntax::{Diagnostic, LineIndex};
 use std::io::Write;
@@ -29,8 +30,27 @@ pub struct Args {
     now: Option<String>,
 
     /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+    Ndjson,
+}
+
+impl From<OutputFormat> for Format {
+    fn from(f: OutputFormat) -> Format {
+        match f {
+            OutputFormat::Table => Format::Table,
+            OutputFormat::Csv => Format::Csv,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Ndjson => Format::Ndjson,
+        }
+    }
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -51,7 +71,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the query runtime")?;
-    runtime.block_on(run_query(&text, &source, &args.data, now, args.format))
+    runtime.block_on(run_query(&text, &source, &args.data, now, args.format.into()))
 }
 
 fn now_nanos() -> i64 {
@@ -75,13 +95,7 @@ async fn run_query(
     now: i64,
     format: Format,
 ) -> Result<ExitCode> {
-    let parsed = quarry_syntax::parse(text);
-    if parsed.has_errors() {
-        report(source, text, &parsed.diagnostics);
-        return Ok(ExitCode::from(1));
-    }
-    let config = SessionConfig::new().with_information_schema(false);
-    let ctx = SessionContext::new_with_config(config);
+    let ctx = SessionContext::new_with_config(SessionConfig::new());
     let catalog = match DataCatalog::load(data, &ctx).await {
         Ok(c) => c,
         Err(e) => {
@@ -89,46 +103,23 @@ async fn run_query(
             return Ok(ExitCode::from(1));
         }
     };
-    let planned = plan_query(&parsed.query, &catalog, PlanOptions { now });
-    report(source, text, &planned.diagnostics);
-    if planned.has_errors() {
-        return Ok(ExitCode::from(1));
-    }
-    if planned.results.is_empty() {
-        eprintln!(
-            "error: the query has no result: its last statement must be a tabular expression"
-        );
-        return Ok(ExitCode::from(1));
-    }
+    let run = match quarry_plan::run(text, &catalog, &ctx, PlanOptions { now }).await {
+        Ok(run) => run,
+        Err(RunError::Query(diagnostics)) => {
+            report(source, text, &diagnostics);
+            return Ok(ExitCode::from(1));
+        }
+        Err(RunError::Execution(message)) => {
+            eprintln!("error: {message}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    report(source, text, &run.warnings);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    for result in planned.results {
-        tracing::debug!(plan = %result.plan.display_indent(), "logical plan");
-        let frame = ctx.execute_logical_plan(result.plan).await;
-        let batches = match frame {
-            Ok(f) => f.collect().await,
-            Err(e) => Err(e),
-        };
-        let batches = match batches {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("error: {}", execution_message(&e));
-                return Ok(ExitCode::from(1));
-            }
-        };
-        results::write(&mut out, format, &result.columns, &batches)?;
+    for table in &run.tables {
+        output::write(&mut out, format, &table.columns, &table.batches)?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// A DataFusion error as a user should read it: without the "Execution error:" layers, and
-/// saying "not supported" for what the engine lacks.
-fn execution_message(e: &datafusion::error::DataFusionError) -> String {
-    use datafusion::error::DataFusionError as E;
-    match e.find_root() {
-        E::NotImplemented(m) => format!("not supported yet: {m}"),
-        E::Execution(m) => m.clone(),
-        other => other.to_string(),
-    }
 }

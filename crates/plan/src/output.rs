@@ -2,14 +2,14 @@
 //! written as KQL writes them: datetimes in ISO 8601 UTC, timespans as `[d.]hh:mm:ss`,
 //! dynamic values as JSON.
 
-use anyhow::Result;
+use crate::catalog::ColumnDef;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Decimal128Type, Float32Type, Float64Type};
+use datafusion::error::Result;
 use quarry_functions::KqlType;
 use quarry_functions::convert::format_real;
 use quarry_functions::time::{format_datetime, format_timespan};
 use quarry_functions::udf::longs;
-use quarry_plan::ColumnDef;
 use serde_json::Value;
 use std::io::Write;
 
@@ -156,12 +156,20 @@ fn rows(columns: &[ColumnDef], batches: &[RecordBatch]) -> Result<Vec<Vec<Cell>>
     Ok(out)
 }
 
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Table,
     Csv,
     Json,
     Ndjson,
+}
+
+/// The rows of a result as JSON arrays, one per row: the form test cases compare.
+pub fn json_rows(columns: &[ColumnDef], batches: &[RecordBatch]) -> Result<Vec<Value>> {
+    Ok(rows(columns, batches)?
+        .into_iter()
+        .map(|r| Value::Array(r.into_iter().map(Cell::json).collect()))
+        .collect())
 }
 
 /// Writes one result table.
@@ -182,8 +190,8 @@ pub fn write(
                 .into_iter()
                 .map(|r| Value::Array(r.into_iter().map(Cell::json).collect()))
                 .collect();
-            serde_json::to_writer(&mut *out, &serde_json::json!({"columns": cols, "rows": rows}))?;
-            writeln!(out)?;
+            let doc = serde_json::json!({"columns": cols, "rows": rows});
+            writeln!(out, "{doc}")?;
         }
         Format::Ndjson => {
             for r in rows {
@@ -191,8 +199,7 @@ pub fn write(
                 for (c, cell) in columns.iter().zip(r) {
                     object.insert(c.name.clone(), cell.json());
                 }
-                serde_json::to_writer(&mut *out, &Value::Object(object))?;
-                writeln!(out)?;
+                writeln!(out, "{}", Value::Object(object))?;
             }
         }
         Format::Csv => {
