@@ -199,6 +199,99 @@ pub fn json_value(v: &ScalarValue) -> Value {
     }
 }
 
+/// How `mv-expand` turns a property bag into rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BagExpansion {
+    /// One single-key bag per property: `{"k": v}`.
+    Bag,
+    /// One `[key, value]` array per property.
+    Array,
+}
+
+/// The rows `mv-expand` makes of a dynamic value, as an Arrow list of JSON texts: an array's
+/// elements, a bag's properties, a single null for null, the value itself otherwise; at most
+/// `limit` of them.
+pub fn to_list(value: Expr, expansion: BagExpansion, limit: i64) -> Expr {
+    let body: udf::ArrayFn = match expansion {
+        BagExpansion::Bag => |a, r| to_list_arrays(a, r, BagExpansion::Bag),
+        BagExpansion::Array => |a, r| to_list_arrays(a, r, BagExpansion::Array),
+    };
+    let item =
+        std::sync::Arc::new(datafusion::arrow::datatypes::Field::new("item", DataType::Utf8, true));
+    KqlFunction::new("mv_expand_items", Returns::Fixed(DataType::List(item)), body)
+        .call(vec![value, lit(limit)])
+}
+
+fn to_list_arrays(args: &[ArrayRef], rows: usize, expansion: BagExpansion) -> Result<ArrayRef> {
+    use datafusion::arrow::array::{Array, ListBuilder, StringBuilder};
+    let texts = strings(&args[0])?;
+    let limits = longs(&args[1])?;
+    let mut builder = ListBuilder::new(StringBuilder::new());
+    for i in 0..rows {
+        let limit = limits[i].and_then(|l| usize::try_from(l).ok()).unwrap_or(usize::MAX);
+        let items: Vec<Option<String>> = if args[0].is_null(i) {
+            vec![None]
+        } else {
+            match parse(texts[i]) {
+                Some(Value::Array(items)) => {
+                    items.into_iter().map(|v| Some(v.to_string())).collect()
+                }
+                Some(Value::Object(map)) => map
+                    .into_iter()
+                    .map(|(k, v)| {
+                        Some(match expansion {
+                            BagExpansion::Bag => {
+                                let mut one = serde_json::Map::new();
+                                one.insert(k, v);
+                                Value::Object(one).to_string()
+                            }
+                            BagExpansion::Array => {
+                                Value::Array(vec![Value::String(k), v]).to_string()
+                            }
+                        })
+                    })
+                    .collect(),
+                Some(Value::Null) | None => vec![None],
+                Some(other) => vec![Some(other.to_string())],
+            }
+        };
+        for item in items.into_iter().take(limit) {
+            builder.values().append_option(item);
+        }
+        builder.append(true);
+    }
+    Ok(std::sync::Arc::new(builder.finish()))
+}
+
+/// For `with_itemindex`: `[0, 1, ...]` as long as the longest of the lists.
+pub fn item_indexes(lists: Vec<Expr>) -> Expr {
+    let item = std::sync::Arc::new(datafusion::arrow::datatypes::Field::new(
+        "item",
+        DataType::Int64,
+        true,
+    ));
+    KqlFunction::new("mv_expand_index", Returns::Fixed(DataType::List(item)), item_indexes_arrays)
+        .call(lists)
+}
+
+fn item_indexes_arrays(args: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
+    use datafusion::arrow::array::{Array, AsArray, Int64Builder, ListBuilder};
+    let lists: Vec<_> = args.iter().map(|a| a.as_list::<i32>()).collect();
+    let mut builder = ListBuilder::new(Int64Builder::new());
+    for i in 0..rows {
+        let n = lists
+            .iter()
+            .map(|l| if l.is_null(i) { 0 } else { l.value_length(i) as i64 })
+            .max()
+            .unwrap_or(0);
+        for k in 0..n {
+            builder.values().append_value(k);
+        }
+        builder.append(true);
+    }
+    Ok(std::sync::Arc::new(builder.finish()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 
 pub mod convert;
 pub mod dynamic;
+pub mod library;
 pub mod math;
 pub mod range;
 pub mod regex;

@@ -174,6 +174,16 @@ pub fn format_datetime(nanos: i64) -> String {
     format!("{base}.{}Z", fraction.trim_end_matches('0'))
 }
 
+/// A datetime as `tostring` writes it: `2024-01-15T10:30:00.0000000Z`, always 7 digits.
+pub fn format_datetime_full(nanos: i64) -> String {
+    let secs = nanos.div_euclid(NANOS_PER_SECOND);
+    let ticks = nanos.rem_euclid(NANOS_PER_SECOND) / 100;
+    match Utc.timestamp_opt(secs, 0).single() {
+        Some(dt) => format!("{}.{ticks:07}Z", dt.format("%Y-%m-%dT%H:%M:%S")),
+        None => nanos.to_string(),
+    }
+}
+
 /// A timespan as KQL prints it: `[-][d.]hh:mm:ss[.fffffff]`.
 pub fn format_timespan(nanos: i64) -> String {
     let negative = nanos < 0;

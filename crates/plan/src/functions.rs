@@ -201,6 +201,9 @@ impl Planner<'_> {
                 )),
             };
         }
+        if !self.is_known_function(name) {
+            return Err(self.unknown_function(name, name_span));
+        }
         if crate::aggregates::is_aggregate(name) && self.aggregation.is_some() {
             return self.aggregate_call(name, args, span);
         }
@@ -213,6 +216,16 @@ impl Planner<'_> {
         }
         match name {
             "toscalar" => return self.toscalar(args, span),
+            "pack_all" => {
+                // A bag of the row's columns.
+                let mut parts = Vec::new();
+                for c in &input.columns {
+                    parts.push(lit(c.name.clone()));
+                    parts.push(to_type(column(&c.name), c.ty, KqlType::Dynamic));
+                }
+                let f = quarry_functions::library::find("bag_pack").ok_or(crate::planner::Stop)?;
+                return Ok(Typed::new(f.call(parts), KqlType::Dynamic));
+            }
             "column_ifexists" | "columnifexists" => {
                 let [Arg::Positional(c), Arg::Positional(default)] = args else {
                     return Err(
@@ -516,22 +529,59 @@ impl Planner<'_> {
                 let v = to_type(a[0].expr.clone(), a[0].ty, KqlType::Real);
                 t(f::datetime::from_unix(name, v), KqlType::DateTime)
             }
-            _ => {
-                let mut known: Vec<&str> = SCALAR_FUNCTIONS.to_vec();
-                known.extend(crate::aggregates::AGGREGATES);
-                let bound = self.bound_names();
-                let candidates = known.iter().copied().chain(bound.iter().map(String::as_str));
-                let message = format!("unknown function `{name}`");
-                match quarry_syntax::suggest::closest(name, candidates) {
-                    Some(c) => Err(self.error_with_help(
-                        name_span,
-                        message,
-                        format!("did you mean `{c}`?"),
-                    )),
-                    None => Err(self.error(name_span, message)),
-                }
-            }
+            _ => match quarry_functions::library::find(name) {
+                Some(f) => self.library_call(f, a, s),
+                None => Err(self.unknown_function(name, name_span)),
+            },
         }
+    }
+
+    fn is_known_function(&self, name: &str) -> bool {
+        SCALAR_FUNCTIONS.contains(&name)
+            || crate::aggregates::is_aggregate(name)
+            || quarry_functions::library::find(name).is_some()
+            || self.lookup(name).is_some()
+    }
+
+    fn unknown_function(&mut self, name: &str, span: Span) -> crate::planner::Stop {
+        let mut known: Vec<&str> = SCALAR_FUNCTIONS.to_vec();
+        known.extend(crate::aggregates::AGGREGATES);
+        known.extend(quarry_functions::library::names());
+        let bound = self.bound_names();
+        let candidates = known.iter().copied().chain(bound.iter().map(String::as_str));
+        let message = format!("unknown function `{name}`");
+        match quarry_syntax::suggest::closest(name, candidates) {
+            Some(c) => self.error_with_help(span, message, format!("did you mean `{c}`?")),
+            None => self.error(span, message),
+        }
+    }
+
+    /// A function of the library: arity checked, arguments converted to the kinds it takes.
+    fn library_call(
+        &mut self,
+        f: &'static quarry_functions::library::Function,
+        args: Vec<Typed>,
+        span: Span,
+    ) -> PResult<Typed> {
+        use quarry_functions::library::Kind;
+        let (min, max) = f.arity();
+        self.arity(f.name, &args, min, max, span)?;
+        let mut exprs = Vec::with_capacity(args.len());
+        for (i, a) in args.into_iter().enumerate() {
+            let expr = match f.kind_of(i) {
+                Kind::Any => a.expr,
+                Kind::Text => self.to_text(a),
+                Kind::Dynamic if a.ty == KqlType::Dynamic => a.expr,
+                Kind::Dynamic => to_type(a.expr, a.ty, KqlType::Dynamic),
+                Kind::Long => to_type(a.expr, a.ty, KqlType::Long),
+                Kind::Real => to_type(a.expr, a.ty, KqlType::Real),
+                Kind::Bool => to_type(a.expr, a.ty, KqlType::Bool),
+                Kind::DateTime => to_type(a.expr, a.ty, KqlType::DateTime),
+                Kind::TimeSpan => to_type(a.expr, a.ty, KqlType::TimeSpan),
+            };
+            exprs.push(expr);
+        }
+        Ok(Typed::new(f.call(exprs), f.returns))
     }
 
     /// `toscalar(query)`: the first column of the query's first row.

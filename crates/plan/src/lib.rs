@@ -7,6 +7,7 @@
 mod aggregates;
 pub mod catalog;
 pub mod execute;
+mod expand;
 mod functions;
 pub mod output;
 mod planner;

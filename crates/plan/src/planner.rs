@@ -156,14 +156,13 @@ impl<'c> Planner<'c> {
                 self.let_statement(&name.name, value)?;
                 Ok(None)
             }
+            StatementKind::Expr(e) if self.is_tabular(e) => Ok(Some(self.tabular(e)?)),
             StatementKind::Expr(e) => {
-                if !self.is_tabular(e) {
-                    return Err(self.error(
-                        e.span,
-                        "a query statement must produce a table, not a single value",
-                    ));
-                }
-                Ok(Some(self.tabular(e)?))
+                // A value alone is printed: `strlen("abc")` is `print strlen("abc")`.
+                let empty = self.empty_relation();
+                let v = self.scalar(e, &empty)?;
+                let column = ColumnDef::new("print_0", v.ty);
+                Ok(Some(self.project(&empty, vec![(v.expr, column)], e.span)?))
             }
             StatementKind::Set { name, .. } => {
                 self.warning(name.span, format!("`set {}` is ignored", name.name));

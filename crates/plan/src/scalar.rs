@@ -157,7 +157,7 @@ impl Planner<'_> {
                 if text.is_empty() {
                     return Ok(Typed::new(datetime_lit(Some(self.options.now)), KqlType::DateTime));
                 }
-                match parse_datetime(text) {
+                match datetime_literal_text(text) {
                     Some(ns) => Typed::new(datetime_lit(Some(ns)), KqlType::DateTime),
                     None => {
                         return Err(self.error(span, format!("`{text}` is not a datetime")));
@@ -325,7 +325,13 @@ impl Planner<'_> {
                     Gt => Operator::Gt,
                     _ => Operator::GtEq,
                 };
-                Ok(Typed::new(binary_expr(l, df_op, r), Bool))
+                let compared = binary_expr(l.clone(), df_op, r.clone());
+                // `==` with one null side is false, `!=` true (strings are never null).
+                let nullable = !(lt == String && rt == String);
+                if matches!(op, Eq | NotEq) && nullable {
+                    return Ok(Typed::new(null_aware_equality(compared, l, r, op == NotEq), Bool));
+                }
+                Ok(Typed::new(compared, Bool))
             }
             MatchesRegex => {
                 let text = self.to_text(l);
@@ -570,6 +576,43 @@ trait Pipe: Sized {
 }
 
 impl<T> Pipe for T {}
+
+/// The instant a `datetime(...)` literal holds: ISO text (possibly quoted), or
+/// `year, month, day[, hour, minute, second]`.
+fn datetime_literal_text(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let unquoted = t
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .or_else(|| t.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')))
+        .unwrap_or(t);
+    if unquoted.contains(',') {
+        let parts: Vec<f64> =
+            unquoted.split(',').map(|p| p.trim().parse().ok()).collect::<Option<_>>()?;
+        let get = |i: usize| parts.get(i).copied().unwrap_or(0.0);
+        let date = chrono::NaiveDate::from_ymd_opt(get(0) as i32, get(1) as u32, get(2) as u32)?;
+        let seconds = get(3) * 3600.0 + get(4) * 60.0 + get(5);
+        let base = date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_nanos_opt()?;
+        return base.checked_add((seconds * 1e9).round() as i64);
+    }
+    parse_datetime(unquoted)
+}
+
+/// KQL's equality with nulls: one null side makes `==` false and `!=` true; two null sides
+/// give null.
+fn null_aware_equality(compared: DfExpr, l: DfExpr, r: DfExpr, not_equal: bool) -> DfExpr {
+    let non_null_literal = |e: &DfExpr| matches!(e, DfExpr::Literal(v, _) if !v.is_null());
+    let one_null = lit(not_equal);
+    if non_null_literal(&l) || non_null_literal(&r) {
+        return datafusion::functions::core::expr_fn::coalesce(vec![compared, one_null]);
+    }
+    let both_null = and(l.clone().is_null(), r.clone().is_null());
+    let either_null = or(l.is_null(), r.is_null());
+    when(both_null, lit(ScalarValue::Boolean(None)))
+        .when(either_null, one_null)
+        .otherwise(compared.clone())
+        .unwrap_or(compared)
+}
 
 /// The type two branches share: the same type, or numbers widened.
 pub(crate) fn common_type(a: KqlType, b: KqlType) -> Option<KqlType> {

@@ -258,6 +258,15 @@ impl Planner<'_> {
                 Ok(input)
             }
             OperatorKind::GetSchema => self.getschema(&input, span),
+            OperatorKind::MvExpand { items, limit } => {
+                let legacy = op.keyword.name == "mvexpand";
+                self.mv_expand(&input, items, limit.as_ref(), &op.params, legacy, span)
+            }
+            OperatorKind::Parse { source, pattern } => {
+                let keep = op.keyword.name == "parse";
+                self.parse_operator(&input, source, pattern, &op.params, keep, span)
+            }
+            OperatorKind::Invoke { call } => self.invoke(input, call, span),
             OperatorKind::Print { .. }
             | OperatorKind::Datatable { .. }
             | OperatorKind::Range { .. } => Err(self.error(
@@ -576,7 +585,7 @@ impl Planner<'_> {
                 }
                 None => {
                     let rel = self.tabular(t)?;
-                    legs.push((String::new(), rel));
+                    legs.push((leg_name(t), rel));
                 }
             }
         }
@@ -810,6 +819,18 @@ impl Planner<'_> {
         let grouped = Relation::new(plan, Vec::new());
         let exprs = input.columns.iter().map(|c| (column(&c.name), c.clone())).collect();
         self.project(&grouped, exprs, span)
+    }
+}
+
+/// The name a union leg goes by in `withsource`: the name it was given with `as`.
+fn leg_name(e: &Expr) -> String {
+    match &e.kind {
+        ExprKind::Paren(inner) => leg_name(inner),
+        ExprKind::Pipeline { ops, .. } => match ops.last().map(|o| &o.op.kind) {
+            Some(OperatorKind::As { name }) => name.name.clone(),
+            _ => String::new(),
+        },
+        _ => String::new(),
     }
 }
 
