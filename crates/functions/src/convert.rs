@@ -2,7 +2,7 @@
 //! fails gives null (an empty string for `tostring`), never an error.
 
 use crate::dynamic;
-use crate::time::{format_datetime, format_timespan, parse_datetime, parse_timespan};
+use crate::time::{format_timespan, parse_datetime, parse_timespan};
 use crate::types::{DECIMAL_PRECISION, DECIMAL_SCALE, KqlType};
 use crate::udf::{self, KqlFunction, Returns, longs, reals, strings};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Decimal128Array};
@@ -91,9 +91,11 @@ fn to_string_array(args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
                 )
                 .collect()
         }
-        DataType::Timestamp(..) => {
-            longs(a)?.into_iter().map(|v| v.map(format_datetime).unwrap_or_default()).collect()
-        }
+        // KQL writes a datetime as text with all 7 digits of the second's fraction.
+        DataType::Timestamp(..) => longs(a)?
+            .into_iter()
+            .map(|v| v.map(crate::time::format_datetime_full).unwrap_or_default())
+            .collect(),
         DataType::Duration(..) => {
             longs(a)?.into_iter().map(|v| v.map(format_timespan).unwrap_or_default()).collect()
         }
@@ -307,7 +309,7 @@ fn to_dynamic_array(args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
             .collect(),
         DataType::Timestamp(..) => longs(a)?
             .into_iter()
-            .map(|v| v.map(|v| dynamic::string_value(&format_datetime(v))))
+            .map(|v| v.map(|v| dynamic::string_value(&crate::time::format_datetime_full(v))))
             .collect(),
         DataType::Duration(..) => longs(a)?
             .into_iter()

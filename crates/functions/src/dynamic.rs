@@ -180,7 +180,7 @@ fn list_arrays(args: &[ArrayRef], rows: usize, json: bool, set: bool) -> Result<
 /// A plain (non-dynamic) value as JSON: numbers as numbers, datetimes and timespans as KQL
 /// text.
 pub fn json_value(v: &ScalarValue) -> Value {
-    use crate::time::{format_datetime, format_timespan};
+    use crate::time::format_timespan;
     match v {
         v if v.is_null() => Value::Null,
         ScalarValue::Boolean(Some(b)) => Value::Bool(*b),
@@ -193,7 +193,7 @@ pub fn json_value(v: &ScalarValue) -> Value {
             serde_json::Number::from_f64(*x).map_or(Value::Null, Value::Number)
         }
         ScalarValue::Utf8(Some(s)) => Value::String(s.clone()),
-        ScalarValue::TimestampNanosecond(Some(t), _) => Value::String(format_datetime(*t)),
+        ScalarValue::TimestampNanosecond(Some(t), _) => Value::String(crate::time::format_datetime_full(*t)),
         ScalarValue::DurationNanosecond(Some(t)) => Value::String(format_timespan(*t)),
         other => Value::String(crate::convert::scalar_to_text(other)),
     }

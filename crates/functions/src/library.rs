@@ -285,7 +285,7 @@ fn bag_pack(a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
 
 /// `range(start, stop[, step])`: numbers, datetimes or timespans; at most a million elements.
 fn range_array(a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
-    use crate::time::{format_datetime, format_timespan};
+    use crate::time::{format_datetime_full, format_timespan};
     let kind = a[0].data_type().clone();
     let (start, stop) = (reals(&a[0])?, reals(&a[1])?);
     let step = match a.get(2) {
@@ -304,14 +304,12 @@ fn range_array(a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
         if st == 0.0 || (e - s) / st < 0.0 {
             return Some(Value::Array(Vec::new()));
         }
-        let n = ((e - s) / st).floor() as i64 + 1;
-        if n > 1_000_000 {
-            return None;
-        }
+        // At most 1,048,576 elements, as in KQL.
+        let n = (((e - s) / st).floor() as i64 + 1).min(1 << 20);
         let items = (0..n).map(|k| {
             let v = s + k as f64 * st;
             match kind {
-                DataType::Timestamp(..) => Value::String(format_datetime(v as i64)),
+                DataType::Timestamp(..) => Value::String(format_datetime_full(v as i64)),
                 DataType::Duration(..) => Value::String(format_timespan(v as i64)),
                 DataType::Float64 | DataType::Float32 => {
                     serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
@@ -642,7 +640,9 @@ fn bag_has_key(a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
 fn bag_zip(a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
     let (keys, values) = (arrays(&a[0])?, arrays(&a[1])?);
     Ok(dynamic_out((0..rows).map(|i| {
-        let (ks, vs) = (keys[i].as_ref()?, values[i].as_ref()?);
+        let ks = keys[i].as_ref()?;
+        let none = Vec::new();
+        let vs = values[i].as_ref().unwrap_or(&none);
         let mut out = Map::new();
         for (k, key) in ks.iter().enumerate() {
             if let Value::String(name) = key {
@@ -666,34 +666,47 @@ fn bag_set_key(a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
 
 // ---- strings ------------------------------------------------------------------------------
 
-/// Replaces several lookups at once: at each position the first lookup that matches wins, and
-/// replaced text is not searched again.
+/// Replaces several lookups at once: each lookup, in order, replaces its occurrences in the
+/// text that earlier lookups have not already claimed; a rewrite that is not a string leaves
+/// its lookup alone.
 fn replace_strings(a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
     let texts = strings(&a[0])?;
     let (lookups, rewrites) = (arrays(&a[1])?, arrays(&a[2])?);
     Ok(udf::string_array((0..rows).map(|i| {
         let (Some(l), Some(r)) = (&lookups[i], &rewrites[i]) else { return texts[i].to_string() };
-        let pairs: Vec<(String, String)> = l
-            .iter()
-            .zip(r.iter().map(Some).chain(std::iter::repeat(None)))
-            .map(|(l, r)| (text_of(l), r.map(text_of).unwrap_or_default()))
-            .filter(|(l, _)| !l.is_empty())
-            .collect();
         let t = texts[i];
-        let mut out = String::with_capacity(t.len());
-        let mut at = 0;
-        'scan: while at < t.len() {
-            for (l, r) in &pairs {
-                if t[at..].starts_with(l.as_str()) {
-                    out.push_str(r);
-                    at += l.len();
-                    continue 'scan;
+        // Claimed byte ranges, and what replaces each.
+        let mut claims: Vec<(usize, usize, String)> = Vec::new();
+        for (k, lookup) in l.iter().enumerate() {
+            let (Value::String(find), Some(Value::String(with))) = (lookup, r.get(k)) else {
+                continue;
+            };
+            if find.is_empty() {
+                continue;
+            }
+            let mut from = 0;
+            while let Some(pos) = t[from..].find(find.as_str()) {
+                let (s, e) = (from + pos, from + pos + find.len());
+                if claims.iter().all(|(cs, ce, _)| e <= *cs || s >= *ce) {
+                    claims.push((s, e, with.clone()));
+                    from = e;
+                } else {
+                    from = s + t[s..].chars().next().map_or(1, char::len_utf8);
+                }
+                if from >= t.len() {
+                    break;
                 }
             }
-            let c = t[at..].chars().next().unwrap_or(' ');
-            out.push(c);
-            at += c.len_utf8();
         }
+        claims.sort_by_key(|c| c.0);
+        let mut out = String::with_capacity(t.len());
+        let mut at = 0;
+        for (s, e, with) in claims {
+            out.push_str(&t[at..s]);
+            out.push_str(&with);
+            at = e;
+        }
+        out.push_str(&t[at..]);
         out
     })))
 }
@@ -876,10 +889,10 @@ fn base64_to_guid(a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
         if b.len() != 16 {
             return None;
         }
-        // .NET's byte order: the first three groups are little-endian.
+        // The first two groups are little-endian (as KQL's own examples show).
         Some(format!(
             "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-            b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]
+            b[3], b[2], b[1], b[0], b[5], b[4], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]
         ))
     }))))
 }
@@ -892,7 +905,7 @@ fn base64_from_guid(a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
         let raw: Vec<u8> = (0..16)
             .map(|k| u8::from_str_radix(&hex[2 * k..2 * k + 2], 16).ok())
             .collect::<Option<_>>()?;
-        let order = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
+        let order = [3, 2, 1, 0, 5, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
         let bytes: Vec<u8> = order.iter().map(|&k| raw[k]).collect();
         Some(crate::scalar::strings::base64_encode(&bytes))
     }))))
@@ -1028,7 +1041,7 @@ fn ipv4_pair(a: &[ArrayRef], rows: usize) -> Result<Vec<Option<(u32, u32)>>> {
             let (ix, px) = ipv4(x[i])?;
             let (iy, py) = ipv4(y[i])?;
             let p = match prefixes[i] {
-                Some(p) => u32::try_from(p).ok().filter(|p| *p <= 32)?,
+                Some(p) => u32::try_from(p).ok().filter(|p| *p <= 32)?.min(px).min(py),
                 None => px.min(py),
             };
             Some((ix & mask(p), iy & mask(p)))
@@ -1061,39 +1074,40 @@ fn parse_ipv4_mask(a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
     })))
 }
 
-/// An IPv4 argument given as text or as a number.
-fn ipv4_values(a: &ArrayRef) -> Result<Vec<Option<u32>>> {
-    match a.data_type() {
+/// The address and prefix of `format_ipv4`'s arguments: the narrower of the address's own
+/// prefix and the one given.
+fn ipv4_masked(a: &[ArrayRef], rows: usize) -> Result<Vec<Option<(u32, u32)>>> {
+    let own: Vec<Option<(u32, u32)>> = match a[0].data_type() {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
-            Ok(strings(a)?.into_iter().map(|t| ipv4(t).map(|(ip, p)| ip & mask(p))).collect())
+            strings(&a[0])?.into_iter().map(ipv4).collect()
         }
-        _ => Ok(longs(a)?.into_iter().map(|v| v.and_then(|v| u32::try_from(v).ok())).collect()),
-    }
+        _ => longs(&a[0])?
+            .into_iter()
+            .map(|v| v.and_then(|v| u32::try_from(v).ok()).map(|ip| (ip, 32)))
+            .collect(),
+    };
+    let prefixes = opt_longs(a, 1, rows, Some(32))?;
+    Ok((0..rows)
+        .map(|i| {
+            let (ip, p) = own[i]?;
+            let given = u32::try_from(prefixes[i]?).ok().filter(|p| *p <= 32)?;
+            let p = p.min(given);
+            Some((ip & mask(p), p))
+        })
+        .collect())
 }
 
 fn format_ipv4(a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
-    let ips = ipv4_values(&a[0])?;
-    let prefixes = opt_longs(a, 1, rows, Some(32))?;
-    Ok(udf::string_array((0..rows).map(|i| {
-        let (Some(ip), Some(p)) =
-            (ips[i], prefixes[i].and_then(|p| u32::try_from(p).ok()).filter(|p| *p <= 32))
-        else {
-            return String::new();
-        };
-        std::net::Ipv4Addr::from(ip & mask(p)).to_string()
+    let values = ipv4_masked(a, rows)?;
+    Ok(udf::string_array(values.into_iter().map(|v| {
+        v.map(|(ip, _)| std::net::Ipv4Addr::from(ip).to_string()).unwrap_or_default()
     })))
 }
 
 fn format_ipv4_mask(a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
-    let ips = ipv4_values(&a[0])?;
-    let prefixes = opt_longs(a, 1, rows, Some(32))?;
-    Ok(udf::string_array((0..rows).map(|i| {
-        let (Some(ip), Some(p)) =
-            (ips[i], prefixes[i].and_then(|p| u32::try_from(p).ok()).filter(|p| *p <= 32))
-        else {
-            return String::new();
-        };
-        format!("{}/{p}", std::net::Ipv4Addr::from(ip & mask(p)))
+    let values = ipv4_masked(a, rows)?;
+    Ok(udf::string_array(values.into_iter().map(|v| {
+        v.map(|(ip, p)| format!("{}/{p}", std::net::Ipv4Addr::from(ip))).unwrap_or_default()
     })))
 }
 
@@ -1134,8 +1148,8 @@ fn ipv4s_in(text: &str) -> Vec<u32> {
 fn has_ipv4(a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
     let (texts, ips) = (strings(&a[0])?, strings(&a[1])?);
     Ok(udf::bool_array((0..rows).map(|i| {
-        let (ip, _) = ipv4(ips[i])?;
-        Some(ipv4s_in(texts[i]).contains(&ip))
+        // An address that is not valid is found nowhere.
+        Some(ipv4(ips[i]).is_some_and(|(ip, _)| ipv4s_in(texts[i]).contains(&ip)))
     })))
 }
 
@@ -1211,7 +1225,7 @@ fn ipv6_pair(a: &[ArrayRef], rows: usize) -> Result<Vec<Option<(u128, u128)>>> {
             let (ix, px) = ipv6(x[i])?;
             let (iy, py) = ipv6(y[i])?;
             let p = match prefixes[i] {
-                Some(p) => u32::try_from(p).ok().filter(|p| *p <= 128)?,
+                Some(p) => u32::try_from(p).ok().filter(|p| *p <= 128)?.min(px).min(py),
                 None => px.min(py),
             };
             let m = if p == 0 { 0 } else { u128::MAX << (128 - p) };

@@ -397,7 +397,6 @@ impl Planner<'_> {
             // Rows where the maximized expression is null do not take part.
             let expr = agg::first_value(v.expr.clone(), Vec::new())
                 .order_by(order.clone())
-                .filter(by.expr.clone().is_not_null())
                 .build()
                 .map_err(|e| self.internal(span, e))?;
             built.push((n, v.ty, expr));

@@ -400,7 +400,11 @@ pub fn base64_encode(bytes: &[u8]) -> String {
 }
 
 pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim().trim_end_matches('=');
+    let s = s.trim();
+    if s.len() % 4 != 0 {
+        return None;
+    }
+    let s = s.trim_end_matches('=');
     let mut out = Vec::with_capacity(s.len() * 3 / 4);
     let mut acc = 0u32;
     let mut bits = 0;
