@@ -128,16 +128,35 @@ pub fn constant_needles(values: &[Expr]) -> Option<Vec<Expr>> {
 /// `json`: the elements are dynamic values (JSON text) rather than plain values.
 pub fn from_list(list: Expr, json: bool, set: bool, limit: Option<i64>) -> Expr {
     let body: udf::ArrayFn = match (json, set) {
-        (false, false) => |a, r| list_arrays(a, r, false, false),
-        (false, true) => |a, r| list_arrays(a, r, false, true),
-        (true, false) => |a, r| list_arrays(a, r, true, false),
-        (true, true) => |a, r| list_arrays(a, r, true, true),
+        (false, false) => |a, r| list_arrays(a, r, false, false, false),
+        (false, true) => |a, r| list_arrays(a, r, false, true, false),
+        (true, false) => |a, r| list_arrays(a, r, true, false, false),
+        (true, true) => |a, r| list_arrays(a, r, true, true, false),
     };
     let limit = limit.unwrap_or(1_048_576);
     KqlFunction::new("make_list", Returns::Fixed(DataType::Utf8), body).call(vec![list, lit(limit)])
 }
 
-fn list_arrays(args: &[ArrayRef], rows: usize, json: bool, set: bool) -> Result<ArrayRef> {
+/// `make_list_with_nulls`: like [`from_list`] for a list, with nulls kept as JSON nulls.
+pub fn from_list_with_nulls(list: Expr, json: bool, limit: Option<i64>) -> Expr {
+    let body: udf::ArrayFn = if json {
+        |a, r| list_arrays(a, r, true, false, true)
+    } else {
+        |a, r| list_arrays(a, r, false, false, true)
+    };
+    let limit = limit.unwrap_or(1_048_576);
+    KqlFunction::new("make_list_with_nulls", Returns::Fixed(DataType::Utf8), body)
+        .call(vec![list, lit(limit)])
+}
+
+#[allow(clippy::needless_range_loop)] // rows index several parallel arrays
+fn list_arrays(
+    args: &[ArrayRef],
+    rows: usize,
+    json: bool,
+    set: bool,
+    keep_nulls: bool,
+) -> Result<ArrayRef> {
     use datafusion::arrow::array::{Array, AsArray};
     let limits = longs(&args[1])?;
     let lists = args[0].as_list::<i32>();
@@ -149,6 +168,9 @@ fn list_arrays(args: &[ArrayRef], rows: usize, json: bool, set: bool) -> Result<
             let values = lists.value(i);
             for j in 0..values.len() {
                 if values.is_null(j) {
+                    if keep_nulls {
+                        items.push(Value::Null);
+                    }
                     continue;
                 }
                 let scalar = ScalarValue::try_from_array(&values, j)?;
@@ -162,7 +184,7 @@ fn list_arrays(args: &[ArrayRef], rows: usize, json: bool, set: bool) -> Result<
                 };
                 match value {
                     Value::Array(inner) if set => items.extend(inner),
-                    Value::Null => {}
+                    Value::Null if !keep_nulls => {}
                     v => items.push(v),
                 }
             }
@@ -193,7 +215,9 @@ pub fn json_value(v: &ScalarValue) -> Value {
             serde_json::Number::from_f64(*x).map_or(Value::Null, Value::Number)
         }
         ScalarValue::Utf8(Some(s)) => Value::String(s.clone()),
-        ScalarValue::TimestampNanosecond(Some(t), _) => Value::String(crate::time::format_datetime_full(*t)),
+        ScalarValue::TimestampNanosecond(Some(t), _) => {
+            Value::String(crate::time::format_datetime_full(*t))
+        }
         ScalarValue::DurationNanosecond(Some(t)) => Value::String(format_timespan(*t)),
         other => Value::String(crate::convert::scalar_to_text(other)),
     }
@@ -290,6 +314,22 @@ fn item_indexes_arrays(args: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
         builder.append(true);
     }
     Ok(std::sync::Arc::new(builder.finish()))
+}
+
+/// A bag without its null and empty-string values (`pack_all(true)`).
+pub fn drop_empty(bag: Expr) -> Expr {
+    udf::call("drop_empty", DataType::Utf8, drop_empty_arrays, vec![bag])
+}
+
+fn drop_empty_arrays(args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
+    let texts = udf::strings(&args[0])?;
+    Ok(udf::string_array(texts.into_iter().map(|t| match parse(t) {
+        Some(Value::Object(mut m)) => {
+            m.retain(|_, v| !matches!(v, Value::Null) && v.as_str() != Some(""));
+            Value::Object(m).to_string()
+        }
+        _ => t.to_string(),
+    })))
 }
 
 #[cfg(test)]

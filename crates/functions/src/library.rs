@@ -3,8 +3,11 @@
 //! Functions that need the planner's help (constants, columns, types) live in the planner.
 
 use crate::dynamic::parse;
+use crate::geo::kql as geo;
+use crate::series;
 use crate::types::KqlType;
 use crate::udf::{self, KqlFunction, Returns, longs, reals, strings};
+use crate::{punycode, units};
 use datafusion::arrow::array::{Array, ArrayRef};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::Result;
@@ -79,6 +82,51 @@ macro_rules! f {
 }
 
 static FUNCTIONS: &[Function] = &[
+    // ---- geospatial ----
+    f!(
+        "geo_distance_2points",
+        [Real, Real, Real, Real],
+        4,
+        0,
+        KqlType::Real,
+        geo::distance_2points
+    ),
+    f!(
+        "geo_point_in_circle",
+        [Real, Real, Real, Real, Real],
+        5,
+        0,
+        KqlType::Bool,
+        geo::point_in_circle
+    ),
+    f!("geo_angle", [Real, Real, Real, Real, Real, Real], 6, 0, KqlType::Real, geo::angle),
+    f!("geo_point_to_geohash", [Real, Real, Long], 2, 0, KqlType::String, geo::point_to_geohash),
+    f!("geo_point_to_s2cell", [Real, Real, Long], 2, 0, KqlType::String, geo::point_to_s2cell),
+    f!(
+        "geo_geohash_to_central_point",
+        [Text],
+        1,
+        0,
+        KqlType::Dynamic,
+        geo::geohash_to_central_point
+    ),
+    f!("geo_geohash_to_polygon", [Text], 1, 0, KqlType::Dynamic, geo::geohash_to_polygon),
+    f!("geo_geohash_neighbors", [Text], 1, 0, KqlType::Dynamic, geo::geohash_neighbors),
+    f!("geo_s2cell_to_central_point", [Text], 1, 0, KqlType::Dynamic, geo::s2cell_to_central_point),
+    f!("geo_s2cell_to_polygon", [Text], 1, 0, KqlType::Dynamic, geo::s2cell_to_polygon),
+    f!("geo_s2cell_neighbors", [Text], 1, 0, KqlType::Dynamic, geo::s2cell_neighbors),
+    f!("geo_line_length", [Dynamic], 1, 0, KqlType::Real, geo::line_length),
+    // ---- units ----
+    f!("convert_length", [Real, Text, Text], 3, 0, KqlType::Real, units::convert_length),
+    f!("convert_mass", [Real, Text, Text], 3, 0, KqlType::Real, units::convert_mass),
+    f!("convert_speed", [Real, Text, Text], 3, 0, KqlType::Real, units::convert_speed),
+    f!("convert_volume", [Real, Text, Text], 3, 0, KqlType::Real, units::convert_volume),
+    f!("convert_temperature", [Real, Text, Text], 3, 0, KqlType::Real, units::convert_temperature),
+    // ---- punycode ----
+    f!("punycode_from_string", [Text], 1, 0, KqlType::String, punycode::from_string),
+    f!("punycode_to_string", [Text], 1, 0, KqlType::String, punycode::to_string),
+    f!("punycode_domain_from_string", [Text], 1, 0, KqlType::String, punycode::domain_from_string),
+    f!("punycode_domain_to_string", [Text], 1, 0, KqlType::String, punycode::domain_to_string),
     // ---- dynamic arrays ----
     f!("pack_array", [Dynamic], 0, 1, KqlType::Dynamic, pack_array),
     f!("bag_pack", [Text, Dynamic], 0, 2, KqlType::Dynamic, bag_pack),
@@ -108,6 +156,149 @@ static FUNCTIONS: &[Function] = &[
     f!("set_has_element", [Dynamic, Dynamic], 2, 0, KqlType::Bool, set_has_element),
     f!("jaccard_index", [Dynamic, Dynamic], 2, 0, KqlType::Real, jaccard_index),
     f!("strcat_array", [Dynamic, Text], 2, 0, KqlType::String, strcat_array),
+    // ---- series ----
+    f!("series_add", [Dynamic, Dynamic], 2, 0, KqlType::Dynamic, |a, r| series::binary(
+        a,
+        r,
+        |x, y| x + y,
+        series::Yields::Number
+    )),
+    f!("series_subtract", [Dynamic, Dynamic], 2, 0, KqlType::Dynamic, |a, r| series::binary(
+        a,
+        r,
+        |x, y| x - y,
+        series::Yields::Number
+    )),
+    f!("series_multiply", [Dynamic, Dynamic], 2, 0, KqlType::Dynamic, |a, r| series::binary(
+        a,
+        r,
+        |x, y| x * y,
+        series::Yields::Number
+    )),
+    f!("series_divide", [Dynamic, Dynamic], 2, 0, KqlType::Dynamic, |a, r| series::binary(
+        a,
+        r,
+        |x, y| x / y,
+        series::Yields::Real
+    )),
+    f!("series_pow", [Dynamic, Dynamic], 2, 0, KqlType::Dynamic, |a, r| series::binary(
+        a,
+        r,
+        f64::powf,
+        series::Yields::Real
+    )),
+    f!("series_greater", [Dynamic, Dynamic], 2, 0, KqlType::Dynamic, |a, r| series::binary(
+        a,
+        r,
+        |x, y| (x > y) as i64 as f64,
+        series::Yields::Bool
+    )),
+    f!("series_greater_equals", [Dynamic, Dynamic], 2, 0, KqlType::Dynamic, |a, r| series::binary(
+        a,
+        r,
+        |x, y| (x >= y) as i64 as f64,
+        series::Yields::Bool
+    )),
+    f!("series_less", [Dynamic, Dynamic], 2, 0, KqlType::Dynamic, |a, r| series::binary(
+        a,
+        r,
+        |x, y| (x < y) as i64 as f64,
+        series::Yields::Bool
+    )),
+    f!("series_less_equals", [Dynamic, Dynamic], 2, 0, KqlType::Dynamic, |a, r| series::binary(
+        a,
+        r,
+        |x, y| (x <= y) as i64 as f64,
+        series::Yields::Bool
+    )),
+    f!("series_equals", [Dynamic, Dynamic], 2, 0, KqlType::Dynamic, |a, r| series::binary(
+        a,
+        r,
+        |x, y| (x == y) as i64 as f64,
+        series::Yields::Bool
+    )),
+    f!("series_not_equals", [Dynamic, Dynamic], 2, 0, KqlType::Dynamic, |a, r| series::binary(
+        a,
+        r,
+        |x, y| (x != y) as i64 as f64,
+        series::Yields::Bool
+    )),
+    f!("series_abs", [Dynamic], 1, 0, KqlType::Dynamic, |a, r| series::unary(a, r, f64::abs, true)),
+    f!("series_sign", [Dynamic], 1, 0, KqlType::Dynamic, |a, r| series::unary(
+        a,
+        r,
+        |x| if x == 0.0 { 0.0 } else { x.signum() },
+        true
+    )),
+    f!("series_ceiling", [Dynamic], 1, 0, KqlType::Dynamic, |a, r| series::unary(
+        a,
+        r,
+        f64::ceil,
+        false
+    )),
+    f!("series_floor", [Dynamic], 1, 0, KqlType::Dynamic, |a, r| series::unary(
+        a,
+        r,
+        f64::floor,
+        false
+    )),
+    f!("series_sin", [Dynamic], 1, 0, KqlType::Dynamic, |a, r| series::unary(
+        a,
+        r,
+        f64::sin,
+        false
+    )),
+    f!("series_cos", [Dynamic], 1, 0, KqlType::Dynamic, |a, r| series::unary(
+        a,
+        r,
+        f64::cos,
+        false
+    )),
+    f!("series_tan", [Dynamic], 1, 0, KqlType::Dynamic, |a, r| series::unary(
+        a,
+        r,
+        f64::tan,
+        false
+    )),
+    f!("series_asin", [Dynamic], 1, 0, KqlType::Dynamic, |a, r| series::unary(
+        a,
+        r,
+        f64::asin,
+        false
+    )),
+    f!("series_acos", [Dynamic], 1, 0, KqlType::Dynamic, |a, r| series::unary(
+        a,
+        r,
+        f64::acos,
+        false
+    )),
+    f!("series_atan", [Dynamic], 1, 0, KqlType::Dynamic, |a, r| series::unary(
+        a,
+        r,
+        f64::atan,
+        false
+    )),
+    f!("series_exp", [Dynamic], 1, 0, KqlType::Dynamic, |a, r| series::unary(
+        a,
+        r,
+        f64::exp,
+        false
+    )),
+    f!("series_log", [Dynamic], 1, 0, KqlType::Dynamic, |a, r| series::unary(a, r, f64::ln, false)),
+    f!("series_sum", [Dynamic], 1, 0, KqlType::Real, series::sum),
+    f!("series_fill_const", [Dynamic, Dynamic], 2, 0, KqlType::Dynamic, series::fill_const),
+    f!("series_dot_product", [Dynamic, Dynamic], 2, 0, KqlType::Real, series::dot_product),
+    f!(
+        "series_cosine_similarity",
+        [Dynamic, Dynamic],
+        2,
+        0,
+        KqlType::Real,
+        series::cosine_similarity
+    ),
+    f!("series_pearson_correlation", [Dynamic, Dynamic], 2, 0, KqlType::Real, series::pearson),
+    f!("series_iir", [Dynamic, Dynamic, Dynamic], 3, 0, KqlType::Dynamic, series::iir),
+    f!("series_seasonal", [Dynamic, Long], 2, 0, KqlType::Dynamic, series::seasonal),
     // ---- property bags ----
     f!("bag_keys", [Dynamic], 1, 0, KqlType::Dynamic, bag_keys),
     f!("bag_merge", [Dynamic], 1, 1, KqlType::Dynamic, bag_merge),
@@ -678,8 +869,12 @@ fn replace_strings(a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
         // Claimed byte ranges, and what replaces each.
         let mut claims: Vec<(usize, usize, String)> = Vec::new();
         for (k, lookup) in l.iter().enumerate() {
-            let (Value::String(find), Some(Value::String(with))) = (lookup, r.get(k)) else {
-                continue;
+            let Value::String(find) = lookup else { continue };
+            // A replacement that is not a string leaves its matches as they are.
+            let with = match r.get(k) {
+                Some(Value::String(with)) => with,
+                Some(_) => find,
+                None => continue,
             };
             if find.is_empty() {
                 continue;
@@ -1099,9 +1294,11 @@ fn ipv4_masked(a: &[ArrayRef], rows: usize) -> Result<Vec<Option<(u32, u32)>>> {
 
 fn format_ipv4(a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
     let values = ipv4_masked(a, rows)?;
-    Ok(udf::string_array(values.into_iter().map(|v| {
-        v.map(|(ip, _)| std::net::Ipv4Addr::from(ip).to_string()).unwrap_or_default()
-    })))
+    Ok(udf::string_array(
+        values
+            .into_iter()
+            .map(|v| v.map(|(ip, _)| std::net::Ipv4Addr::from(ip).to_string()).unwrap_or_default()),
+    ))
 }
 
 fn format_ipv4_mask(a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
@@ -1132,10 +1329,8 @@ fn ipv4s_in(text: &str) -> Vec<u32> {
             let candidate = text[i..end].trim_end_matches('.');
             let after = i + candidate.len();
             let boundary = after >= bytes.len() || !bytes[after].is_ascii_alphanumeric();
-            if boundary {
-                if let Ok(ip) = candidate.parse::<std::net::Ipv4Addr>() {
-                    out.push(u32::from(ip));
-                }
+            if boundary && let Ok(ip) = candidate.parse::<std::net::Ipv4Addr>() {
+                out.push(u32::from(ip));
             }
             i = end.max(i + 1);
         } else {

@@ -17,6 +17,12 @@ use datafusion::logical_expr::{
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+/// Any number of arguments of any type, none included.
+fn any_arguments(volatility: Volatility) -> Signature {
+    use datafusion::logical_expr::TypeSignature;
+    Signature::one_of(vec![TypeSignature::Nullary, TypeSignature::VariadicAny], volatility)
+}
+
 /// The body of a KQL scalar function: the argument arrays (all of the given length) in, the
 /// result array (of that length) out.
 pub type ArrayFn = fn(&[ArrayRef], usize) -> Result<ArrayRef>;
@@ -60,14 +66,14 @@ impl KqlFunction {
             name,
             returns,
             body,
-            signature: Signature::variadic_any(Volatility::Immutable),
+            signature: any_arguments(Volatility::Immutable),
             volatile: false,
         }
     }
 
     /// A function whose result may change between calls (`rand()`, `new_guid()`).
     pub fn volatile(mut self) -> KqlFunction {
-        self.signature = Signature::variadic_any(Volatility::Volatile);
+        self.signature = any_arguments(Volatility::Volatile);
         self.volatile = true;
         self
     }

@@ -7,6 +7,8 @@
 use crate::catalog::ColumnDef;
 use crate::planner::{PResult, Planner, Stop};
 use crate::relation::{Relation, Typed, column};
+use datafusion::common::ScalarValue;
+use datafusion::functions_aggregate::bit_and_or_xor::{bit_and, bit_or, bit_xor};
 use datafusion::functions_aggregate::expr_fn as agg;
 use datafusion::logical_expr::{Expr as DfExpr, ExprFunctionExt, SortExpr, lit, when};
 use quarry_functions::KqlType;
@@ -21,13 +23,22 @@ pub const AGGREGATES: &[&str] = &[
     "arg_min",
     "avg",
     "avgif",
+    "binary_all_and",
+    "binary_all_or",
+    "binary_all_xor",
     "count",
     "countif",
+    "covariance",
+    "covarianceif",
+    "covariancep",
+    "covariancepif",
     "dcount",
     "dcountif",
     "make_bag",
+    "make_bag_if",
     "make_list",
     "make_list_if",
+    "make_list_with_nulls",
     "make_set",
     "make_set_if",
     "makelist",
@@ -38,13 +49,21 @@ pub const AGGREGATES: &[&str] = &[
     "minif",
     "percentile",
     "percentiles",
+    "percentiles_array",
+    "percentilew",
+    "percentilesw",
+    "percentilesw_array",
     "stdev",
     "stdevif",
+    "stdevp",
+    "stdevpif",
     "sum",
     "sumif",
     "take_any",
     "variance",
     "varianceif",
+    "variancep",
+    "variancepif",
 ];
 
 pub fn is_aggregate(name: &str) -> bool {
@@ -169,7 +188,8 @@ impl Planner<'_> {
                 arity(self, 1, 1)?;
                 (agg::first_value(a[0].expr.clone(), Vec::new()), a[0].ty)
             }
-            "stdev" | "variance" | "stdevif" | "varianceif" => {
+            "stdev" | "variance" | "stdevif" | "varianceif" | "stdevp" | "variancep"
+            | "stdevpif" | "variancepif" => {
                 let conditional = name.ends_with("if");
                 arity(self, 1 + conditional as usize, 1 + conditional as usize)?;
                 self.expect_numeric(name, &a[0], span)?;
@@ -180,10 +200,12 @@ impl Planner<'_> {
                     a[0].expr.clone()
                 };
                 let value = to_type(value, a[0].ty, KqlType::Real);
-                let e = if name.starts_with("stdev") {
-                    agg::stddev(value)
-                } else {
-                    agg::var_sample(value)
+                let population = name.contains("p");
+                let e = match (name.starts_with("stdev"), population) {
+                    (true, false) => agg::stddev(value),
+                    (true, true) => agg::stddev_pop(value),
+                    (false, false) => agg::var_sample(value),
+                    (false, true) => agg::var_pop(value),
                 };
                 (zero_if_null(e, KqlType::Real), KqlType::Real)
             }
@@ -199,15 +221,7 @@ impl Planner<'_> {
                 };
                 let limit_at = 1 + conditional as usize;
                 let limit = match a.get(limit_at) {
-                    Some(l) => match crate::evaluate_constant(&l.expr) {
-                        Some(datafusion::common::ScalarValue::Int64(Some(n))) => Some(n),
-                        Some(datafusion::common::ScalarValue::Int32(Some(n))) => Some(n as i64),
-                        _ => {
-                            return Err(
-                                self.error(span, "the size limit must be a constant number")
-                            );
-                        }
-                    },
+                    Some(l) => Some(self.constant_long(&l.expr, span)?),
                     None if name == "makeset" || name == "makelist" => Some(128),
                     None => None,
                 };
@@ -217,8 +231,90 @@ impl Planner<'_> {
                 let list = agg::array_agg(filtered);
                 (quarry_functions::dynamic::from_list(list, json, set, limit), KqlType::Dynamic)
             }
-            "percentile" | "percentiles" => return Err(self.unsupported(span, format!("`{name}`"))),
-            "make_bag" => return Err(self.unsupported(span, "`make_bag`")),
+            "covariance" | "covariancep" | "covarianceif" | "covariancepif" => {
+                let conditional = name.ends_with("if");
+                arity(self, 2 + conditional as usize, 2 + conditional as usize)?;
+                self.expect_numeric(name, &a[0], span)?;
+                self.expect_numeric(name, &a[1], span)?;
+                let (mut x, mut y) = (a[0].clone(), a[1].clone());
+                if conditional {
+                    let p = predicate(self, 2)?;
+                    x.expr = self.only_if(p.clone(), &x, span)?;
+                    y.expr = self.only_if(p, &y, span)?;
+                }
+                let x = to_type(x.expr, x.ty, KqlType::Real);
+                let y = to_type(y.expr, y.ty, KqlType::Real);
+                let e = if name.starts_with("covariancep") {
+                    agg::covar_pop(x, y)
+                } else {
+                    agg::covar_samp(x, y)
+                };
+                (zero_if_null(e, KqlType::Real), KqlType::Real)
+            }
+            "binary_all_and" | "binary_all_or" | "binary_all_xor" => {
+                arity(self, 1, 1)?;
+                if !matches!(a[0].ty, KqlType::Long | KqlType::Int) {
+                    return Err(self.error(span, format!("`{name}` expects a long")));
+                }
+                let v = crate::scalar::widen(a[0].expr.clone(), a[0].ty, KqlType::Long);
+                let e = match name {
+                    "binary_all_and" => bit_and(v),
+                    "binary_all_or" => bit_or(v),
+                    _ => bit_xor(v),
+                };
+                (e, KqlType::Long)
+            }
+            "percentile" | "percentilew" => {
+                let weighted = name == "percentilew";
+                arity(self, 2 + weighted as usize, 2 + weighted as usize)?;
+                let points = self.percentile_points(&a[1 + weighted as usize..], span)?;
+                let [p] = points[..] else {
+                    return Err(self.error(span, format!("`{name}` takes one percentile")));
+                };
+                self.percentile_of(&a, weighted, p, span)?
+            }
+            "percentiles" | "percentiles_array" | "percentilesw" | "percentilesw_array" => {
+                return Err(
+                    self.error(span, format!("`{name}` must be a whole item of `summarize`"))
+                );
+            }
+            "make_bag" | "make_bag_if" => {
+                let conditional = name.ends_with("_if");
+                arity(self, 1 + conditional as usize, 2 + conditional as usize)?;
+                let value = if conditional {
+                    let p = predicate(self, 1)?;
+                    self.only_if(p, &a[0], span)?
+                } else {
+                    a[0].expr.clone()
+                };
+                let limit = match a.get(1 + conditional as usize) {
+                    Some(l) => self.constant_long(&l.expr, span)?,
+                    None => 1_048_576,
+                };
+                let value = to_type(value, a[0].ty, KqlType::Dynamic);
+                let filtered = self.only_if(
+                    value.clone().is_not_null(),
+                    &Typed::new(value, KqlType::Dynamic),
+                    span,
+                )?;
+                (
+                    quarry_functions::listagg::make_bag(agg::array_agg(filtered), limit),
+                    KqlType::Dynamic,
+                )
+            }
+            "make_list_with_nulls" => {
+                arity(self, 1, 2)?;
+                let limit = match a.get(1) {
+                    Some(l) => Some(self.constant_long(&l.expr, span)?),
+                    None => None,
+                };
+                let json = a[0].ty == KqlType::Dynamic;
+                let list = agg::array_agg(a[0].expr.clone());
+                (
+                    quarry_functions::dynamic::from_list_with_nulls(list, json, limit),
+                    KqlType::Dynamic,
+                )
+            }
             "arg_max" | "arg_min" => {
                 return Err(
                     self.error(span, format!("`{name}` must be a whole item of `summarize`"))
@@ -226,6 +322,141 @@ impl Planner<'_> {
             }
             other => return Err(self.unsupported(span, format!("`{other}`"))),
         })
+    }
+
+    fn constant_long(&mut self, e: &DfExpr, span: Span) -> PResult<i64> {
+        match crate::evaluate_constant(e) {
+            Some(ScalarValue::Int64(Some(n))) => Ok(n),
+            Some(ScalarValue::Int32(Some(n))) => Ok(n as i64),
+            _ => Err(self.error(span, "the size limit must be a constant number")),
+        }
+    }
+
+    /// The percentiles asked for: constant numbers, or constant arrays of numbers.
+    fn percentile_points(&mut self, args: &[Typed], span: Span) -> PResult<Vec<f64>> {
+        let mut points = Vec::new();
+        for a in args {
+            let value = crate::evaluate_constant(&a.expr);
+            let number = |v: &serde_json::Value| v.as_f64();
+            match value {
+                Some(ScalarValue::Utf8(Some(text))) if a.ty == KqlType::Dynamic => {
+                    match serde_json::from_str::<serde_json::Value>(&text) {
+                        Ok(serde_json::Value::Array(items)) => {
+                            for item in &items {
+                                match number(item) {
+                                    Some(p) => points.push(p),
+                                    None => {
+                                        return Err(self.error(
+                                            span,
+                                            "a percentile must be a number from 0 to 100",
+                                        ));
+                                    }
+                                }
+                            }
+                        }
+                        _ => return Err(self.error(span, "percentiles must be numbers")),
+                    }
+                }
+                Some(v) => match v.cast_to(&datafusion::arrow::datatypes::DataType::Float64) {
+                    Ok(ScalarValue::Float64(Some(p))) => points.push(p),
+                    _ => return Err(self.error(span, "a percentile must be a constant number")),
+                },
+                None => return Err(self.error(span, "a percentile must be a constant number")),
+            }
+        }
+        if let Some(bad) = points.iter().find(|p| !(0.0..=100.0).contains(*p)) {
+            return Err(self.error(span, format!("percentile {bad} is not between 0 and 100")));
+        }
+        Ok(points)
+    }
+
+    /// The `p`th percentile of `a[0]` (weighted by `a[1]` when `weighted`), nearest rank.
+    fn percentile_of(
+        &mut self,
+        a: &[Typed],
+        weighted: bool,
+        p: f64,
+        span: Span,
+    ) -> PResult<(DfExpr, KqlType)> {
+        let value = &a[0];
+        if !(value.ty.is_numeric() || matches!(value.ty, KqlType::DateTime | KqlType::TimeSpan)) {
+            return Err(self.error(span, format!("a percentile of a {} is not defined", value.ty)));
+        }
+        // Nulls stay in the lists (keeping values and weights aligned); the percentile skips them.
+        let values = agg::array_agg(value.expr.clone());
+        if weighted {
+            let w = &a[1];
+            if !matches!(w.ty, KqlType::Long | KqlType::Int) {
+                return Err(self.error(span, "percentile weights must be integers"));
+            }
+            let weights = agg::array_agg(crate::scalar::widen(w.expr.clone(), w.ty, KqlType::Long));
+            let e = quarry_functions::listagg::weighted_percentile(
+                values,
+                weights,
+                p,
+                value.ty.arrow(),
+            );
+            return Ok((e, value.ty));
+        }
+        Ok((quarry_functions::listagg::percentile(values, p, value.ty.arrow()), value.ty))
+    }
+
+    /// `percentiles(x, 5, 50, 95)` (a column each, `percentile_x_5`, ...), `percentilesw`, and
+    /// their `_array` forms (one dynamic array).
+    #[allow(clippy::too_many_arguments)]
+    fn percentiles(
+        &mut self,
+        name: &str,
+        args: &[Arg],
+        item: &Assignment,
+        input: &Relation,
+        names: &mut Names,
+        outputs: &mut Vec<(DfExpr, ColumnDef)>,
+    ) -> PResult<()> {
+        let span = item.value.span;
+        let weighted = name.starts_with("percentilesw");
+        let a = self.scalar_args(args, input)?;
+        let fixed = 1 + weighted as usize;
+        if a.len() < fixed + 1 {
+            return Err(self.error(span, format!("`{name}` needs the value and the percentiles")));
+        }
+        let points = self.percentile_points(&a[fixed..], span)?;
+        let base = args.first().and_then(|x| key_name(x.value())).unwrap_or_default();
+        let mut columns = Vec::with_capacity(points.len());
+        for p in &points {
+            let (e, ty) = self.percentile_of(&a, weighted, *p, span)?;
+            let Some(scope) = self.aggregation.as_mut() else { return Err(Stop) };
+            let alias = format!("__agg{}", scope.aggregates.len());
+            scope.aggregates.push((e, alias.clone(), ty));
+            columns.push((alias, ty, *p));
+        }
+        let explicit: Vec<String> = item.names.iter().map(|n| n.name.clone()).collect();
+        if name.ends_with("_array") {
+            let items = columns
+                .iter()
+                .map(|(alias, ty, _)| to_type(column(alias), *ty, KqlType::Dynamic))
+                .collect();
+            let array = quarry_functions::library::find("pack_array")
+                .map(|f| f.call(items))
+                .ok_or_else(|| self.internal(span, "pack_array is missing"))?;
+            let prefix = if weighted { "percentile" } else { "percentiles" };
+            let out = match explicit.first() {
+                Some(n) => n.clone(),
+                None => names.unique(format!("{prefix}_{base}")),
+            };
+            names.taken(&out);
+            outputs.push((array, ColumnDef::new(out, KqlType::Dynamic)));
+            return Ok(());
+        }
+        for (i, (alias, ty, p)) in columns.into_iter().enumerate() {
+            let out = match explicit.get(i) {
+                Some(n) => n.clone(),
+                None => names.unique(format!("percentile_{base}_{}", point_name(p))),
+            };
+            names.taken(&out);
+            outputs.push((column(&alias), ColumnDef::new(out, ty)));
+        }
+        Ok(())
     }
 
     /// `case when p then value end`: the value where the predicate holds, else null.
@@ -333,6 +564,12 @@ impl Planner<'_> {
                 let keys: Vec<String> = keys.names().map(str::to_string).collect();
                 return self.arg_extreme(&name.name, args, item, input, &keys, names, outputs);
             }
+            if matches!(
+                name.name.as_str(),
+                "percentiles" | "percentiles_array" | "percentilesw" | "percentilesw_array"
+            ) {
+                return self.percentiles(&name.name, args, item, input, names, outputs);
+            }
         }
         let v = self.scalar(&item.value, keys)?;
         let name = match item.names.as_slice() {
@@ -353,6 +590,7 @@ impl Planner<'_> {
 
     /// `arg_max(ByExpr, Col, ...)` / `arg_min`: the columns of the row where `ByExpr` is largest
     /// (smallest); `*` for all columns.
+    #[allow(clippy::too_many_arguments)]
     fn arg_extreme(
         &mut self,
         name: &str,
@@ -416,6 +654,11 @@ impl Planner<'_> {
     }
 }
 
+/// `99.9` is written `99_9` in a column name.
+fn point_name(p: f64) -> String {
+    p.to_string().replace('.', "_")
+}
+
 /// The type of a sum: integers sum to longs.
 fn sum_type(t: KqlType) -> KqlType {
     if t == KqlType::Int { KqlType::Long } else { t }
@@ -463,7 +706,25 @@ fn aggregate_name(e: &Expr) -> Option<String> {
     let prefix = match name.name.as_str() {
         "make_set" | "makeset" | "make_set_if" => "set",
         "make_list" | "makelist" | "make_list_if" => "list",
-        "make_bag" => "bag",
+        "make_bag" | "make_bag_if" => "bag",
+        "make_list_with_nulls" => "list",
+        "percentile" | "percentilew" => {
+            let arg = args.first().and_then(|a| key_name(a.value())).unwrap_or_default();
+            let p = args.last().and_then(|a| match &a.value().kind {
+                ExprKind::Literal(l) => match &l.value {
+                    quarry_syntax::ast::LiteralValue::Long(i) => Some(i.to_string()),
+                    quarry_syntax::ast::LiteralValue::Real(r) => Some(point_name(*r)),
+                    _ => None,
+                },
+                _ => None,
+            })?;
+            return Some(format!("percentile_{arg}_{p}"));
+        }
+        "covariance" | "covariancep" | "covarianceif" | "covariancepif" => {
+            let x = args.first().and_then(|a| key_name(a.value())).unwrap_or_default();
+            let y = args.get(1).and_then(|a| key_name(a.value())).unwrap_or_default();
+            return Some(format!("{}_{x}_{y}", name.name));
+        }
         "take_any" | "any" => "any",
         "count" if args.is_empty() => return Some("count_".to_string()),
         "countif" => return Some("countif_".to_string()),

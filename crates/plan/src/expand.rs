@@ -181,9 +181,11 @@ impl Planner<'_> {
                     let quarry_syntax::ast::LiteralValue::String(s) = &l.value else { continue };
                     if regex_kind { regex.push_str(s) } else { regex.push_str(&regex::escape(s)) }
                 }
-                ParsePart::Star => {
-                    regex.push_str(if i + 1 == pattern.len() { "(?:.*)" } else { "(?:.*?)" })
-                }
+                ParsePart::Star => regex.push_str(if regex_kind || i + 1 == pattern.len() {
+                    "(?:.*)"
+                } else {
+                    "(?:.*?)"
+                }),
                 ParsePart::Column { name, ty } => {
                     let ty = match ty {
                         Some(t) => KqlType::from_name(&t.name).ok_or_else(|| {
@@ -191,13 +193,23 @@ impl Planner<'_> {
                         })?,
                         None => KqlType::String,
                     };
-                    let greedy = Some(i) == last_column && i + 1 == pattern.len();
-                    regex.push_str(match (ty, greedy) {
-                        (KqlType::Long | KqlType::Int, _) => r"(-?\d+)",
-                        (KqlType::Real, _) => r"(-?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)",
-                        (_, true) => "(.*)",
-                        _ => "(.*?)",
-                    });
+                    // In regex mode columns are greedy (flag `U` turns that round); in relaxed
+                    // mode a typed value that does not convert becomes null instead of
+                    // failing the match.
+                    let greedy = regex_kind || (Some(i) == last_column && i + 1 == pattern.len());
+                    let group = format!("(?P<__c{}>", columns.len());
+                    regex.push_str(&group);
+                    let number = match ty {
+                        KqlType::Long | KqlType::Int => Some(r"-?\d+"),
+                        KqlType::Real => Some(r"-?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?"),
+                        _ => None,
+                    };
+                    let any = if greedy { ".*" } else { ".*?" };
+                    match number {
+                        Some(n) if kind == "relaxed" => regex.push_str(&format!("{n}|{any})")),
+                        Some(n) => regex.push_str(&format!("{n})")),
+                        None => regex.push_str(&format!("{any})")),
+                    }
                     columns.push((name.name.clone(), ty));
                 }
             }
@@ -205,10 +217,19 @@ impl Planner<'_> {
         if !regex_kind && !ends_with_star {
             regex.push('$');
         }
-        if let Err(e) = regex::Regex::new(&regex) {
-            return Err(self
-                .error(span, format!("the parse pattern is not a valid regular expression: {e}")));
-        }
+        let compiled = match regex::Regex::new(&regex) {
+            Ok(r) => r,
+            Err(e) => {
+                return Err(self.error(
+                    span,
+                    format!("the parse pattern is not a valid regular expression: {e}"),
+                ));
+            }
+        };
+        let group_of = |i: usize| {
+            let wanted = format!("__c{i}");
+            compiled.capture_names().position(|n| n == Some(wanted.as_str())).unwrap_or(i + 1)
+        };
         let matched = quarry_functions::regex::matches(text.clone(), lit(regex.clone()));
         let mut exprs: Vec<(DfExpr, ColumnDef)> = input
             .columns
@@ -219,7 +240,7 @@ impl Planner<'_> {
         for (i, (name, ty)) in columns.iter().enumerate() {
             let group = quarry_functions::scalar::strings::extract(
                 lit(regex.clone()),
-                lit((i + 1) as i64),
+                lit(group_of(i) as i64),
                 text.clone(),
             );
             let value = if *ty == KqlType::String {

@@ -3,6 +3,7 @@
 use crate::planner::{Binding, PResult, Planner};
 use crate::relation::{Relation, Typed, column};
 use crate::scalar::{datetime_lit, timespan_lit, widen};
+use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{Expr as DfExpr, Subquery, lit, not};
 use quarry_functions::KqlType;
 use quarry_functions::convert::to_type;
@@ -82,6 +83,9 @@ pub const SCALAR_FUNCTIONS: &[&str] = &[
     "startofweek",
     "startofyear",
     "strcat",
+    "pack_all",
+    "bag_pack_columns",
+    "column_names_of",
     "strcat_delim",
     "strlen",
     "substring",
@@ -204,6 +208,9 @@ impl Planner<'_> {
         if !self.is_known_function(name) {
             return Err(self.unknown_function(name, name_span));
         }
+        if crate::window::is_window(name) {
+            return self.window_call(name, args, span, input);
+        }
         if crate::aggregates::is_aggregate(name) && self.aggregation.is_some() {
             return self.aggregate_call(name, args, span);
         }
@@ -216,15 +223,50 @@ impl Planner<'_> {
         }
         match name {
             "toscalar" => return self.toscalar(args, span),
-            "pack_all" => {
-                // A bag of the row's columns.
+            "pack_all" | "bag_pack_columns" => {
+                // A bag of the row's columns (the input's, not those defined beside it), or of
+                // the columns given.
                 let mut parts = Vec::new();
-                for c in &input.columns {
-                    parts.push(lit(c.name.clone()));
-                    parts.push(to_type(column(&c.name), c.ty, KqlType::Dynamic));
+                let mut ignore_empty = false;
+                if name == "pack_all" {
+                    if let Some(flag) = args.first() {
+                        let v = self.scalar(flag.value(), input)?;
+                        match crate::evaluate_constant(&v.expr) {
+                            Some(ScalarValue::Boolean(Some(b))) => ignore_empty = b,
+                            _ => return Err(self.error(span, "`pack_all` takes a constant bool")),
+                        }
+                    }
+                    let schema = input.plan.schema().clone();
+                    for c in &input.columns {
+                        if schema.has_column_with_unqualified_name(&c.name) {
+                            parts.push(lit(c.name.clone()));
+                            parts.push(to_type(column(&c.name), c.ty, KqlType::Dynamic));
+                        }
+                    }
+                } else {
+                    for a in args {
+                        let Some(n) = a.value().as_name() else {
+                            return Err(self.error(a.value().span, "expected a column"));
+                        };
+                        let v = self.scalar(a.value(), input)?;
+                        parts.push(lit(n.name.clone()));
+                        parts.push(to_type(v.expr, v.ty, KqlType::Dynamic));
+                    }
                 }
                 let f = quarry_functions::library::find("bag_pack").ok_or(crate::planner::Stop)?;
-                return Ok(Typed::new(f.call(parts), KqlType::Dynamic));
+                let bag = f.call(parts);
+                let bag =
+                    if ignore_empty { quarry_functions::dynamic::drop_empty(bag) } else { bag };
+                return Ok(Typed::new(bag, KqlType::Dynamic));
+            }
+            "column_names_of" => {
+                let [Arg::Positional(table)] = args else {
+                    return Err(self.error(span, "`column_names_of` takes a table"));
+                };
+                let rel = self.tabular(table)?;
+                let names: Vec<&str> = rel.names().collect();
+                let json = serde_json::to_string(&names).unwrap_or_default();
+                return Ok(Typed::new(lit(json), KqlType::Dynamic));
             }
             "column_ifexists" | "columnifexists" => {
                 let [Arg::Positional(c), Arg::Positional(default)] = args else {
@@ -539,6 +581,7 @@ impl Planner<'_> {
     fn is_known_function(&self, name: &str) -> bool {
         SCALAR_FUNCTIONS.contains(&name)
             || crate::aggregates::is_aggregate(name)
+            || crate::window::is_window(name)
             || quarry_functions::library::find(name).is_some()
             || self.lookup(name).is_some()
     }
@@ -546,6 +589,7 @@ impl Planner<'_> {
     fn unknown_function(&mut self, name: &str, span: Span) -> crate::planner::Stop {
         let mut known: Vec<&str> = SCALAR_FUNCTIONS.to_vec();
         known.extend(crate::aggregates::AGGREGATES);
+        known.extend(crate::window::WINDOW_FUNCTIONS);
         known.extend(quarry_functions::library::names());
         let bound = self.bound_names();
         let candidates = known.iter().copied().chain(bound.iter().map(String::as_str));

@@ -14,6 +14,7 @@ mod planner;
 pub mod relation;
 mod scalar;
 mod tabular;
+mod window;
 
 pub use catalog::{Catalog, ColumnDef, EmptyCatalog, TableInfo};
 pub use datafusion;

@@ -67,6 +67,8 @@ pub struct Planner<'c> {
     scopes: Vec<HashMap<String, Binding>>,
     /// Set while the items of a `summarize` are lowered: where aggregations are collected.
     pub(crate) aggregation: Option<crate::aggregates::AggregationScope>,
+    /// Set while the items of a projection are lowered: where row-order functions are collected.
+    pub(crate) window: Option<crate::window::WindowScope>,
     /// How deeply user functions are being expanded, to stop runaway recursion.
     expansion_depth: usize,
 }
@@ -81,6 +83,7 @@ impl<'c> Planner<'c> {
             diagnostics: Vec::new(),
             scopes: vec![HashMap::new()],
             aggregation: None,
+            window: None,
             expansion_depth: 0,
         }
     }
@@ -142,9 +145,8 @@ impl<'c> Planner<'c> {
     fn statements(&mut self, statements: &[ast::Statement]) -> Vec<Relation> {
         let mut results = Vec::new();
         for s in statements {
-            match self.statement(s) {
-                Ok(Some(r)) => results.push(r),
-                Ok(None) | Err(Stop) => {}
+            if let Ok(Some(r)) = self.statement(s) {
+                results.push(r)
             }
         }
         results
@@ -354,10 +356,11 @@ impl<'c> Planner<'c> {
         exprs: Vec<(DfExpr, ColumnDef)>,
         span: Span,
     ) -> PResult<Relation> {
+        let order = input.order.as_ref().map(|keys| crate::window::keys_after(keys, &exprs));
         let (exprs, columns): (Vec<DfExpr>, Vec<ColumnDef>) =
             exprs.into_iter().map(|(e, c)| (e.alias(&c.name), c)).unzip();
         match input.builder().project(exprs).and_then(|b| b.build()) {
-            Ok(plan) => Ok(Relation { plan, columns, ordered: input.ordered }),
+            Ok(plan) => Ok(Relation { plan, columns, order }),
             Err(e) => Err(self.internal(span, e)),
         }
     }

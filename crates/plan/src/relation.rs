@@ -2,7 +2,7 @@
 
 use crate::catalog::ColumnDef;
 use datafusion::common::Column;
-use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, SortExpr};
 use quarry_functions::KqlType;
 
 /// A tabular result being built: its plan and its columns, in order. The plan's output fields
@@ -12,13 +12,14 @@ pub struct Relation {
     pub plan: LogicalPlan,
     pub columns: Vec<ColumnDef>,
     /// Rows are in a defined order (after `sort`, `top`, `serialize`), so that row-order
-    /// functions such as `row_number()` and `prev()` may be used.
-    pub ordered: bool,
+    /// functions such as `row_number()` and `prev()` may be used: the sort keys while they
+    /// still hold over these columns, an empty list when the order has no keys here.
+    pub order: Option<Vec<SortExpr>>,
 }
 
 impl Relation {
     pub fn new(plan: LogicalPlan, columns: Vec<ColumnDef>) -> Relation {
-        Relation { plan, columns, ordered: false }
+        Relation { plan, columns, order: None }
     }
 
     pub fn column(&self, name: &str) -> Option<&ColumnDef> {

@@ -281,6 +281,7 @@ impl Planner<'_> {
     }
 
     /// The value as a KQL bool, or an error saying what it is instead.
+    #[allow(clippy::wrong_self_convention)] // converts a value, not the planner
     pub(crate) fn to_bool(&mut self, v: Typed, span: Span) -> PResult<DfExpr> {
         match v.ty {
             KqlType::Bool => Ok(v.expr),
@@ -446,25 +447,26 @@ impl Planner<'_> {
     ) -> PResult<Typed> {
         let value = self.scalar(lhs, input)?;
         // `x in (T | project y)`: a sub-query's first column.
-        if let [only] = items {
-            if self.is_tabular(only) && matches!(op, ListOp::In | ListOp::NotIn) {
-                let sub = self.tabular(only)?;
-                let Some(first) = sub.columns.first().cloned() else {
-                    return Err(self.error(only.span, "the sub-query has no columns"));
-                };
-                let sub = self.keep(&sub, std::slice::from_ref(&first.name), only.span)?;
-                let subquery = Subquery {
-                    subquery: Arc::new(sub.plan),
-                    outer_ref_columns: Vec::new(),
-                    spans: Default::default(),
-                };
-                let expr = DfExpr::InSubquery(datafusion::logical_expr::expr::InSubquery::new(
-                    Box::new(value.expr),
-                    subquery,
-                    op == ListOp::NotIn,
-                ));
-                return Ok(Typed::new(expr, KqlType::Bool));
-            }
+        if let [only] = items
+            && self.is_tabular(only)
+            && matches!(op, ListOp::In | ListOp::NotIn)
+        {
+            let sub = self.tabular(only)?;
+            let Some(first) = sub.columns.first().cloned() else {
+                return Err(self.error(only.span, "the sub-query has no columns"));
+            };
+            let sub = self.keep(&sub, std::slice::from_ref(&first.name), only.span)?;
+            let subquery = Subquery {
+                subquery: Arc::new(sub.plan),
+                outer_ref_columns: Vec::new(),
+                spans: Default::default(),
+            };
+            let expr = DfExpr::InSubquery(datafusion::logical_expr::expr::InSubquery::new(
+                Box::new(value.expr),
+                subquery,
+                op == ListOp::NotIn,
+            ));
+            return Ok(Typed::new(expr, KqlType::Bool));
         }
         let mut values = Vec::with_capacity(items.len());
         for item in items {

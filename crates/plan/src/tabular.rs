@@ -4,7 +4,8 @@
 use crate::aggregates::Names;
 use crate::catalog::ColumnDef;
 use crate::planner::{Binding, PResult, Planner, Stop};
-use crate::relation::{Relation, column, qualified};
+use crate::relation::{Relation, Typed, column, qualified};
+use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{JoinType, ScalarValue};
 use datafusion::logical_expr::{Expr as DfExpr, LogicalPlanBuilder, SortExpr, cast, lit};
 use quarry_functions::KqlType;
@@ -13,6 +14,7 @@ use quarry_syntax::ast::{
     Assignment, Expr, ExprKind, NullsOrder, OpParam, Operator, OperatorKind, PipeOp, SortKey,
     SortOrder,
 };
+use std::collections::HashMap;
 
 impl Planner<'_> {
     /// Lowers a tabular expression.
@@ -162,6 +164,24 @@ impl Planner<'_> {
                     .collect();
                 self.keep(&input, &keep, span)
             }
+            OperatorKind::ProjectByNames { columns } => {
+                let mut keep: Vec<String> = Vec::new();
+                for c in columns {
+                    for pattern in self.column_name_values(c, &input)? {
+                        for name in input.names() {
+                            let hit = if pattern.contains('*') {
+                                wildcard_match(&pattern, name)
+                            } else {
+                                pattern == name
+                            };
+                            if hit && !keep.iter().any(|k| k == name) {
+                                keep.push(name.to_string());
+                            }
+                        }
+                    }
+                }
+                self.keep(&input, &keep, span)
+            }
             OperatorKind::ProjectRename { renames } => {
                 let mut columns = input.columns.clone();
                 let mut exprs = Vec::new();
@@ -214,16 +234,13 @@ impl Planner<'_> {
                 }
                 self.summarize(&input, &[], items, span)
             }
-            OperatorKind::Sort { keys } => {
-                let sorted = self.sort(&input, keys, span)?;
-                Ok(Relation { ordered: true, ..sorted })
-            }
+            OperatorKind::Sort { keys } => self.sort(&input, keys, span),
             OperatorKind::Top { count, by } => {
                 let n = self.row_count(count, span)?;
                 let sorted = self.sort(&input, std::slice::from_ref(by), span)?;
                 let plan = sorted.builder().limit(0, Some(n)).and_then(|b| b.build());
                 let plan = plan.map_err(|e| self.internal(span, e))?;
-                Ok(Relation { plan, columns: sorted.columns, ordered: true })
+                Ok(Relation { plan, ..sorted })
             }
             OperatorKind::Take { count } => {
                 let n = self.row_count(count, span)?;
@@ -242,12 +259,13 @@ impl Planner<'_> {
                 self.join(input, right, on, &op.params, span, true)
             }
             OperatorKind::Serialize { items } => {
-                let rel = if items.is_empty() {
-                    input
+                let order = Some(input.order.clone().unwrap_or_default());
+                let input = Relation { order, ..input };
+                if items.is_empty() {
+                    Ok(input)
                 } else {
-                    self.project_items(&input, items, true, span)?
-                };
-                Ok(Relation { ordered: true, ..rel })
+                    self.project_items(&input, items, true, span)
+                }
             }
             OperatorKind::As { name } => {
                 self.bind(&name.name, Binding::Tabular(input.clone()));
@@ -286,14 +304,15 @@ impl Planner<'_> {
         for p in &op.params {
             let name = p.name.name.as_str();
             let known = name.starts_with("hint.")
-                || match (&op.kind, name) {
-                    (OperatorKind::Join { .. } | OperatorKind::Lookup { .. }, "kind") => true,
-                    (
-                        OperatorKind::Union { .. },
-                        "kind" | "withsource" | "with_source" | "isfuzzy",
-                    ) => true,
-                    _ => false,
-                };
+                || matches!(
+                    (&op.kind, name),
+                    (OperatorKind::Join { .. } | OperatorKind::Lookup { .. }, "kind")
+                        | (OperatorKind::Parse { .. }, "kind" | "flags")
+                        | (
+                            OperatorKind::Union { .. },
+                            "kind" | "withsource" | "with_source" | "isfuzzy"
+                        )
+                );
             if !known {
                 return Err(
                     self.unsupported(p.name.span, format!("`{name}=` on `{}`", op.keyword.name))
@@ -336,7 +355,7 @@ impl Planner<'_> {
         extend: bool,
         span: Span,
     ) -> PResult<Relation> {
-        let mut out: Vec<(DfExpr, ColumnDef)> = if extend {
+        let out: Vec<(DfExpr, ColumnDef)> = if extend {
             input.columns.iter().map(|c| (column(&c.name), c.clone())).collect()
         } else {
             Vec::new()
@@ -345,11 +364,54 @@ impl Planner<'_> {
         for c in &out {
             names.taken(&c.1.name);
         }
+        let (windowed, out) = self
+            .with_windows(input, span, |p| p.lower_items(input, items, extend, &mut names, out))?;
+        self.project(&windowed, out, span)
+    }
+
+    /// The output expressions of `project`/`extend` items over `input`, after `out`.
+    fn lower_items(
+        &mut self,
+        input: &Relation,
+        items: &[Assignment],
+        extend: bool,
+        names: &mut Names,
+        mut out: Vec<(DfExpr, ColumnDef)>,
+    ) -> PResult<Vec<(DfExpr, ColumnDef)>> {
+        // Columns defined by earlier items, which later items may use: `extend a = 1, b = a + 1`.
+        let mut defined: HashMap<String, DfExpr> = HashMap::new();
         for item in items {
             if item.tuple || item.names.len() > 1 {
                 return Err(self.unsupported(item.value.span, "assigning several columns at once"));
             }
-            let v = self.scalar(&item.value, input)?;
+            let v = if defined.is_empty() {
+                self.scalar(&item.value, input)?
+            } else {
+                let mut columns = input.columns.clone();
+                for (_, c) in &out {
+                    match columns.iter_mut().find(|k| k.name == c.name) {
+                        Some(k) => *k = c.clone(),
+                        None => columns.push(c.clone()),
+                    }
+                }
+                let scope = Relation { columns, ..input.clone() };
+                let v = self.scalar(&item.value, &scope)?;
+                let expr = v
+                    .expr
+                    .transform(|e| {
+                        let found = match &e {
+                            DfExpr::Column(c) if c.relation.is_none() => defined.get(&c.name),
+                            _ => None,
+                        };
+                        Ok(match found {
+                            Some(d) => Transformed::yes(d.clone()),
+                            None => Transformed::no(e),
+                        })
+                    })
+                    .map_err(|e| self.internal(item.value.span, e))?
+                    .data;
+                Typed::new(expr, v.ty)
+            };
             let name = match item.names.first() {
                 Some(n) => n.name.clone(),
                 None => match &item.value.kind {
@@ -368,6 +430,7 @@ impl Planner<'_> {
                 },
             };
             let column_def = ColumnDef::new(name.clone(), v.ty);
+            defined.insert(name.clone(), v.expr.clone());
             match out.iter_mut().find(|(_, c)| c.name == name) {
                 Some(slot) if extend => *slot = (v.expr, column_def),
                 Some(_) => {
@@ -381,7 +444,7 @@ impl Planner<'_> {
                 }
             }
         }
-        self.project(input, out, span)
+        Ok(out)
     }
 
     /// The input's columns that a list of names and wildcard patterns selects, in list order.
@@ -409,6 +472,27 @@ impl Planner<'_> {
         Ok(out)
     }
 
+    /// The column names a constant gives: a string, or a dynamic array of strings.
+    fn column_name_values(&mut self, e: &Expr, input: &Relation) -> PResult<Vec<String>> {
+        let v = self.scalar(e, input)?;
+        let text = match crate::evaluate_constant(&v.expr) {
+            Some(ScalarValue::Utf8(Some(t))) => t,
+            _ => {
+                return Err(self.error(e.span, "expected a constant column name or array of names"));
+            }
+        };
+        if v.ty != KqlType::Dynamic {
+            return Ok(vec![text]);
+        }
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Array(items)) => {
+                Ok(items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
+            }
+            Ok(serde_json::Value::String(s)) => Ok(vec![s]),
+            _ => Err(self.error(e.span, "expected an array of column names")),
+        }
+    }
+
     /// `sort by`: descending by default; nulls first ascending, last descending.
     fn sort(&mut self, input: &Relation, keys: &[SortKey], span: Span) -> PResult<Relation> {
         let mut sort_exprs = Vec::with_capacity(keys.len());
@@ -422,9 +506,9 @@ impl Planner<'_> {
             };
             sort_exprs.push(SortExpr::new(v.expr, asc, nulls_first));
         }
-        let plan = input.builder().sort(sort_exprs).and_then(|b| b.build());
+        let plan = input.builder().sort(sort_exprs.clone()).and_then(|b| b.build());
         let plan = plan.map_err(|e| self.internal(span, e))?;
-        Ok(Relation { plan, ..input.clone() })
+        Ok(Relation { plan, columns: input.columns.clone(), order: Some(sort_exprs) })
     }
 
     /// The row count of `take` and `top`: a constant.
@@ -460,7 +544,7 @@ impl Planner<'_> {
         if defs.is_empty() {
             return Err(self.error(span, "a datatable needs at least one column"));
         }
-        if values.len() % defs.len() != 0 {
+        if !values.len().is_multiple_of(defs.len()) {
             return Err(self.error(
                 span,
                 format!("{} values do not fill rows of {} columns", values.len(), defs.len()),
@@ -662,7 +746,7 @@ impl Planner<'_> {
                 vec![lit(c.name.clone()), lit(i as i32), lit(data_type), lit(c.ty.name())]
             })
             .collect();
-        let defs = vec![
+        let defs = [
             ColumnDef::new("ColumnName", KqlType::String),
             ColumnDef::new("ColumnOrdinal", KqlType::Int),
             ColumnDef::new("DataType", KqlType::String),
@@ -717,10 +801,10 @@ impl Planner<'_> {
                 ExprKind::Name(n) => keys.push((n.name.clone(), n.name.clone())),
                 ExprKind::Binary { op: quarry_syntax::ast::BinaryOp::Eq, lhs, rhs } => {
                     let side = |e: &Expr| -> Option<(String, String)> {
-                        if let ExprKind::Member { target, name } = &e.kind {
-                            if let ExprKind::Name(t) = &target.kind {
-                                return Some((t.name.clone(), name.name.clone()));
-                            }
+                        if let ExprKind::Member { target, name } = &e.kind
+                            && let ExprKind::Name(t) = &target.kind
+                        {
+                            return Some((t.name.clone(), name.name.clone()));
                         }
                         None
                     };

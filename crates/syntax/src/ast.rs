@@ -535,6 +535,10 @@ pub enum OperatorKind {
     ProjectAway {
         columns: Vec<Expr>,
     },
+    /// `project-by-names "Name", "C*", dynamic([...])`: columns named by string values.
+    ProjectByNames {
+        columns: Vec<Expr>,
+    },
     ProjectKeep {
         columns: Vec<Expr>,
     },
@@ -816,9 +820,10 @@ impl OperatorKind {
             | Extend { items }
             | Print { items }
             | Serialize { items } => assignments(items, f),
-            ProjectAway { columns } | ProjectKeep { columns } | Facet { columns, with: None } => {
-                columns.iter().for_each(f)
-            }
+            ProjectAway { columns }
+            | ProjectKeep { columns }
+            | ProjectByNames { columns }
+            | Facet { columns, with: None } => columns.iter().for_each(f),
             Facet { columns, with: Some(ops) } => {
                 columns.iter().for_each(&mut *f);
                 pipe_ops(ops, f);

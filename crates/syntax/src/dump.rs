@@ -268,6 +268,7 @@ fn operator(op: &Operator) -> S {
         Project { items } => ("project", assigns(items)),
         ProjectAway { columns } => ("project-away", exprs(columns)),
         ProjectKeep { columns } => ("project-keep", exprs(columns)),
+        ProjectByNames { columns } => ("project-by-names", exprs(columns)),
         ProjectRename { renames } => (
             "project-rename",
             renames.iter().map(|(n, o)| S::List(vec![ident(n), ident(o)])).collect(),

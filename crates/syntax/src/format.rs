@@ -493,6 +493,7 @@ impl Formatter<'_> {
             Serialize { items } => self.keyword_list(&with_params("serialize"), items, indent),
             ProjectAway { columns } => self.column_list("project-away", columns, indent),
             ProjectKeep { columns } => self.column_list("project-keep", columns, indent),
+            ProjectByNames { columns } => self.column_list("project-by-names", columns, indent),
             ProjectRename { renames } => {
                 let parts: Vec<String> = renames
                     .iter()

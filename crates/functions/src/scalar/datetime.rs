@@ -133,7 +133,7 @@ fn period_start(dt: NaiveDateTime, period: Period, offset: i64) -> Option<NaiveD
         }
         Period::Year => NaiveDate::from_ymd_opt(date.year() + offset as i32, 1, 1)?,
     };
-    Some(start.and_hms_opt(0, 0, 0)?)
+    start.and_hms_opt(0, 0, 0)
 }
 
 fn edge_arrays(args: &[ArrayRef], rows: usize, period: Period, end: bool) -> Result<ArrayRef> {

@@ -401,7 +401,7 @@ pub fn base64_encode(bytes: &[u8]) -> String {
 
 pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
     let s = s.trim();
-    if s.len() % 4 != 0 {
+    if !s.len().is_multiple_of(4) {
         return None;
     }
     let s = s.trim_end_matches('=');

@@ -212,8 +212,7 @@ impl ScalarUDFImpl for StringPredicate {
 impl StringPredicate {
     fn row_by_row(&self, args: &[ColumnarValue], rows: usize) -> Result<BooleanArray> {
         let arrays: Vec<ArrayRef> = args.iter().map(|a| a.to_array(rows)).collect::<Result<_>>()?;
-        let texts: Vec<Vec<String>> =
-            arrays.iter().map(|a| text_values(a)).collect::<Result<_>>()?;
+        let texts: Vec<Vec<String>> = arrays.iter().map(text_values).collect::<Result<_>>()?;
         let mut bits = BooleanBufferBuilder::new(rows);
         for i in 0..rows {
             let hay = &texts[0][i];

@@ -77,7 +77,6 @@ const OPAQUE_OPERATORS: &[&str] = &[
     "graph-where-nodes",
     "macro-expand",
     "make-graph",
-    "project-by-names",
     "__executeAndCache",
 ];
 
@@ -138,6 +137,13 @@ impl Parser<'_> {
             "project" => OperatorKind::Project { items: self.optional_assignments() },
             "project-away" => OperatorKind::ProjectAway { columns: self.column_patterns() },
             "project-keep" => OperatorKind::ProjectKeep { columns: self.column_patterns() },
+            "project-by-names" => OperatorKind::ProjectByNames {
+                columns: if self.at_operator_end() {
+                    Vec::new()
+                } else {
+                    self.comma_list(|p| p.expr())
+                },
+            },
             "project-rename" => self.project_rename(),
             "project-reorder" => OperatorKind::ProjectReorder { columns: self.reorder_keys() },
             "extend" => OperatorKind::Extend { items: self.assignments() },
