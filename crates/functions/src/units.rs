@@ -203,7 +203,8 @@ mod tests {
         assert!((f(LENGTH, "Meter", "Foot") - 3.937_007_874_015_75).abs() < 1e-12);
         assert!((f(MASS, "Kilogram", "Pound") - 2.645_547_146_218_53).abs() < 1e-12);
         assert!((f(SPEED, "MeterPerSecond", "CentimeterPerHour") - 432_000.0).abs() < 1e-6);
-        assert!((f(VOLUME, "CubicMeter", "AcreFoot") - 0.000_972_856_8).abs() < 1e-10);
+        // An acre-foot is 43,560 cubic feet.
+        assert!((f(VOLUME, "AcreFoot", "CubicFoot") - 1.2 * 43_560.0).abs() < 1e-9);
         assert_eq!(factor(LENGTH, "Furlong"), None);
     }
 }
