@@ -400,6 +400,18 @@ impl Planner<'_> {
                 let (e, ty) = f::strings::unary(name, text);
                 t(e, ty)
             }
+            "hash" => {
+                self.arity(name, &a, 1, 2, s)?;
+                if a[0].ty != KqlType::String {
+                    return Err(self.unsupported(s, format!("`hash` of a {}", a[0].ty)));
+                }
+                let mut args = vec![a[0].expr.clone()];
+                if let Some(m) = a.get(1) {
+                    self.expect_type(name, m, KqlType::is_numeric, "a number", s)?;
+                    args.push(to_type(m.expr.clone(), m.ty, KqlType::Long));
+                }
+                t(f::strings::hash(args), KqlType::Long)
+            }
             "strcat" => {
                 self.arity(name, &a, 1, 64, s)?;
                 let parts = a.into_iter().map(|v| self.to_text(v)).collect();
@@ -458,10 +470,6 @@ impl Planner<'_> {
                 let group = to_type(a[1].expr.clone(), a[1].ty, KqlType::Long);
                 let (re, text) = (self.to_text(a[0].clone()), self.to_text(a[2].clone()));
                 t(f::strings::extract(re, group, text), KqlType::String)
-            }
-            "hash" => {
-                self.arity(name, &a, 1, 2, s)?;
-                Err(self.unsupported(s, "`hash`"))
             }
             "abs" | "sqrt" | "exp" | "exp2" | "exp10" | "log" | "log2" | "log10" | "sign"
             | "ceiling" => {

@@ -121,7 +121,9 @@ impl Planner<'_> {
             }
             OperatorKind::Datatable { columns, values } => self.datatable(columns, values, op.span),
             OperatorKind::Range { column: name, from, to, step } => {
-                self.range(&name.name, from, to, step, op.span)
+                // range's rows are serialized, in order.
+                let rel = self.range(&name.name, from, to, step, op.span)?;
+                Ok(Relation { order: Some(Vec::new()), ..rel })
             }
             OperatorKind::Union { tables } => self.union(None, tables, &op.params, op.span),
             _ => Err(self.error_with_help(

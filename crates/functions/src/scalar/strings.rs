@@ -61,9 +61,44 @@ pub fn unary(name: &str, text: Expr) -> (Expr, KqlType) {
                 base64_decode(s).and_then(|b| String::from_utf8(b).ok()).unwrap_or_default()
             })
         }),
-        _ => ("unknown", KqlType::String, |a, _| Ok(a[0].clone())),
+        "hash_md5" => ("hash_md5", KqlType::String, |a, _| {
+            map_str(&a[0], |s| hex_digest::<md5::Md5>(s.as_bytes()))
+        }),
+        "hash_sha1" => ("hash_sha1", KqlType::String, |a, _| {
+            map_str(&a[0], |s| hex_digest::<sha1::Sha1>(s.as_bytes()))
+        }),
+        "hash_sha256" => ("hash_sha256", KqlType::String, |a, _| {
+            map_str(&a[0], |s| hex_digest::<sha2::Sha256>(s.as_bytes()))
+        }),
+        other => unreachable!("`{other}` is not a unary string function"),
     };
     (KqlFunction::new(n, Returns::Fixed(ty.arrow()), body).call(vec![text]), ty)
+}
+
+/// The lowercase hex digest of some bytes.
+fn hex_digest<D: sha2::Digest>(bytes: &[u8]) -> String {
+    D::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `hash(text[, modulo])`: xxhash64 of the UTF-8 bytes, as a long (modulo taken unsigned).
+pub fn hash(args: Vec<Expr>) -> Expr {
+    udf::call("hash", DataType::Int64, hash_arrays, args)
+}
+
+fn hash_arrays(a: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
+    let texts = strings(&a[0])?;
+    let modulo = match a.get(1) {
+        Some(m) => udf::longs(m)?,
+        None => vec![None; rows],
+    };
+    Ok(udf::long_array(texts.into_iter().zip(modulo).map(|(t, m)| {
+        let h = twox_hash::XxHash64::oneshot(0, t.as_bytes());
+        match m {
+            Some(m) if m > 0 => Some((h % m as u64) as i64),
+            Some(_) => None,
+            None => Some(h as i64),
+        }
+    })))
 }
 
 fn map_str(a: &ArrayRef, f: impl Fn(&str) -> String) -> Result<ArrayRef> {
