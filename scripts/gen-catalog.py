@@ -31,7 +31,13 @@ def main():
     out = []
     for table in sorted(set(defender) | set(sentinel)):
         if table in defender and table in sentinel:
-            cols = list(defender[table])
+            # A column that Sentinel stores as dynamic (AdditionalFields, ...) is dynamic: rules
+            # written for either product use its properties directly.
+            sentinel_types = dict(sentinel[table])
+            cols = [
+                (n, "dynamic" if sentinel_types.get(n) == "dynamic" else t)
+                for n, t in defender[table]
+            ]
             seen = {n for n, _ in cols}
             cols += [(n, t) for n, t in sentinel[table] if n not in seen]
         else:

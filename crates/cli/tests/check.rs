@@ -52,7 +52,7 @@ fn all_good_exits_zero() {
 #[test]
 fn warnings_do_not_fail_a_file() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "w.kql", "T | where A = 1");
+    write(dir.path(), "w.kql", "DeviceEvents | where ActionType = 'x'");
     let out = quarry(&["check", "--format", "json", "w.kql"], dir.path());
     assert_eq!(out.status.code(), Some(0));
     assert!(
@@ -130,4 +130,40 @@ fn fmt_refuses_text_that_does_not_parse() {
     let out = quarry(&["fmt", "bad.kql"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.kql:1:10"));
+}
+
+#[test]
+fn binding_reports_unknown_tables_and_columns_with_suggestions() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "t.kql", "DeviceNetworkEvent | take 1");
+    write(dir.path(), "c.kql", "DeviceNetworkEvents | where RemoteUrll has 'x'");
+    let out = quarry(&["check", "t.kql", "c.kql"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("unknown table `DeviceNetworkEvent`"), "{text}");
+    assert!(text.contains("did you mean `DeviceNetworkEvents`?"), "{text}");
+    assert!(text.contains("unknown name `RemoteUrll`"), "{text}");
+    assert!(text.contains("did you mean `RemoteUrl`?"), "{text}");
+    assert!(text.ends_with("checked 2 files: 0 ok, 2 with errors\n"), "{text}");
+}
+
+#[test]
+fn syntax_only_does_not_bind() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "t.kql", "NoSuchTable | where x == 1");
+    assert_eq!(quarry(&["check", "--syntax-only", "t.kql"], dir.path()).status.code(), Some(0));
+    assert_eq!(quarry(&["check", "t.kql"], dir.path()).status.code(), Some(1));
+}
+
+#[test]
+fn binding_checks_types_against_the_bundled_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    // Sentinel's copy of DeviceEvents stores AdditionalFields as dynamic: properties are allowed.
+    write(dir.path(), "ok.kql", "DeviceEvents | extend s = tostring(AdditionalFields.Status)");
+    write(dir.path(), "bad.kql", "DeviceEvents | where ActionType + 1 > 2");
+    let out = quarry(&["check", "--format", "json", "ok.kql", "bad.kql"], dir.path());
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with(r#"{"file":"ok.kql","ok":true"#), "{text}");
+    assert!(lines[1].contains("cannot combine a string and a long"), "{text}");
 }

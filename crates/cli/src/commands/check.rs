@@ -56,7 +56,8 @@ struct Found {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let files = source::collect(&args.paths)?;
-    let _ = args.syntax_only; // names are bound once the engine lands; until then both parse
+    let catalog = quarry_sources::DataCatalog::schema_only();
+    let bind = (!args.syntax_only).then_some(&catalog);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = 0usize;
@@ -64,7 +65,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     for (path, display) in &files {
         let (text, found) = match QueryFile::load(path, display.clone()) {
             Ok(file) => {
-                let found = check_file(&file);
+                let found = check_file(&file, bind);
                 (file.text, found)
             }
             Err(err) => {
@@ -117,7 +118,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn check_file(file: &QueryFile) -> Vec<Found> {
+/// Parses a file's query and, with a catalog, binds it: tables, columns, functions, types.
+fn check_file(file: &QueryFile, catalog: Option<&quarry_sources::DataCatalog>) -> Vec<Found> {
     let query = match file.query() {
         Ok(q) => q,
         Err((message, at)) => {
@@ -127,8 +129,13 @@ fn check_file(file: &QueryFile) -> Vec<Found> {
     };
     let parsed = quarry_syntax::parse(query);
     tracing::debug!(file = %file.display, diagnostics = parsed.diagnostics.len(), "parsed");
-    parsed
-        .diagnostics
+    let mut diagnostics = parsed.diagnostics;
+    if let Some(catalog) = catalog.filter(|_| !diagnostics.iter().any(Diagnostic::is_error)) {
+        let options = quarry_plan::PlanOptions { now: super::query::now_nanos() };
+        let planned = quarry_plan::plan_query(&parsed.query, catalog, options);
+        diagnostics.extend(planned.diagnostics);
+    }
+    diagnostics
         .into_iter()
         .map(|diagnostic| {
             let (start, end) = file.range(&diagnostic);

@@ -74,7 +74,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     runtime.block_on(run_query(&text, &source, &args.data, now, args.format.into()))
 }
 
-fn now_nanos() -> i64 {
+pub(crate) fn now_nanos() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as i64)
