@@ -11,6 +11,7 @@ mod expand;
 mod functions;
 pub mod output;
 mod planner;
+mod plugins;
 pub mod relation;
 mod scalar;
 mod tabular;

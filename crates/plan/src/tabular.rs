@@ -126,6 +126,15 @@ impl Planner<'_> {
                 Ok(Relation { order: Some(Vec::new()), ..rel })
             }
             OperatorKind::Union { tables } => self.union(None, tables, &op.params, op.span),
+            OperatorKind::ExternalData { .. } => Err(self.error_with_help(
+                op.keyword.span,
+                "`externaldata` is not supported: Quarry runs offline and reads no URLs",
+                "download the file and give it with --data, named after a table",
+            )),
+            OperatorKind::Search { .. } | OperatorKind::Find { .. } => {
+                Err(self
+                    .unsupported(op.keyword.span, format!("the `{}` operator", op.keyword.name)))
+            }
             _ => Err(self.error_with_help(
                 op.keyword.span,
                 format!("`{}` cannot start a query", op.keyword.name),
@@ -287,6 +296,9 @@ impl Planner<'_> {
                 self.parse_operator(&input, source, pattern, &op.params, keep, span)
             }
             OperatorKind::Invoke { call } => self.invoke(input, call, span),
+            OperatorKind::Evaluate { call, schema } => {
+                self.evaluate(input, call, schema.as_ref(), span)
+            }
             OperatorKind::Print { .. }
             | OperatorKind::Datatable { .. }
             | OperatorKind::Range { .. } => Err(self.error(
