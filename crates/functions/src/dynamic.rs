@@ -157,9 +157,9 @@ fn list_arrays(
     set: bool,
     keep_nulls: bool,
 ) -> Result<ArrayRef> {
-    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::array::Array;
     let limits = longs(&args[1])?;
-    let lists = args[0].as_list::<i32>();
+    let lists = udf::list_of(&args[0])?;
     let mut out = Vec::with_capacity(rows);
     for i in 0..rows {
         let limit = limits[i].and_then(|l| usize::try_from(l).ok()).unwrap_or(usize::MAX);
@@ -300,7 +300,14 @@ pub fn item_indexes(lists: Vec<Expr>) -> Expr {
 
 fn item_indexes_arrays(args: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
     use datafusion::arrow::array::{Array, AsArray, Int64Builder, ListBuilder};
-    let lists: Vec<_> = args.iter().map(|a| a.as_list::<i32>()).collect();
+    let lists = args
+        .iter()
+        .map(|a| {
+            a.as_list_opt::<i32>().ok_or_else(|| {
+                datafusion::error::DataFusionError::Internal("item indexes need lists".into())
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     let mut builder = ListBuilder::new(Int64Builder::new());
     for i in 0..rows {
         let n = lists

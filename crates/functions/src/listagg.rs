@@ -2,7 +2,7 @@
 //! nearest rank, weighted percentiles, and `make_bag`.
 
 use crate::udf::{self, KqlFunction, Returns, longs, reals};
-use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::array::{Array, ArrayRef};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
@@ -17,7 +17,7 @@ pub fn percentile(list: Expr, p: f64, ty: DataType) -> Expr {
 
 #[allow(clippy::needless_range_loop)] // rows index several parallel arrays
 fn percentile_arrays(args: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
-    let lists = args[0].as_list::<i32>();
+    let lists = udf::list_of(&args[0])?;
     let ps = reals(&args[1])?;
     let mut out: Vec<ScalarValue> = Vec::with_capacity(rows);
     let item_type = match args[0].data_type() {
@@ -55,7 +55,7 @@ pub fn weighted_percentile(values: Expr, weights: Expr, p: f64, ty: DataType) ->
 
 #[allow(clippy::needless_range_loop)] // rows index several parallel arrays
 fn weighted_arrays(args: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
-    let (values, weights) = (args[0].as_list::<i32>(), args[1].as_list::<i32>());
+    let (values, weights) = (udf::list_of(&args[0])?, udf::list_of(&args[1])?);
     let ps = reals(&args[2])?;
     let item_type = match args[0].data_type() {
         DataType::List(f) => f.data_type().clone(),
@@ -101,7 +101,7 @@ pub fn make_bag(list: Expr, limit: i64) -> Expr {
 
 #[allow(clippy::needless_range_loop)] // rows index several parallel arrays
 fn make_bag_arrays(args: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
-    let lists = args[0].as_list::<i32>();
+    let lists = udf::list_of(&args[0])?;
     let limits = longs(&args[1])?;
     let mut out = Vec::with_capacity(rows);
     for i in 0..rows {

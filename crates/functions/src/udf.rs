@@ -248,3 +248,10 @@ pub fn datetime_array(values: impl IntoIterator<Item = Option<i64>>) -> ArrayRef
 pub fn timespan_array(values: impl IntoIterator<Item = Option<i64>>) -> ArrayRef {
     Arc::new(datafusion::arrow::array::DurationNanosecondArray::from_iter(values))
 }
+
+/// An argument that must be a list (the result of `array_agg`), or an error.
+pub fn list_of(array: &ArrayRef) -> Result<&datafusion::arrow::array::ListArray> {
+    array.as_list_opt::<i32>().ok_or_else(|| {
+        DataFusionError::Internal(format!("expected a list, not {}", array.data_type()))
+    })
+}

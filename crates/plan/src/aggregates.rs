@@ -501,8 +501,15 @@ impl Planner<'_> {
         let mut names = Names::default();
 
         // Group keys: computed on the input, named as KQL names them.
-        let mut keys = Vec::with_capacity(by.len());
-        let mut key_columns = Vec::with_capacity(by.len());
+        let mut keys = Vec::with_capacity(by.len() + 1);
+        let mut key_columns = Vec::with_capacity(by.len() + 1);
+        if self.partition.is_some() {
+            // Inside `mv-apply`: per original row.
+            let row = crate::apply::ROW;
+            names.taken(row);
+            keys.push(column(row));
+            key_columns.push(ColumnDef::new(row, KqlType::Long));
+        }
         for (i, item) in by.iter().enumerate() {
             let v = self.scalar(&item.value, input)?;
             let name = match item.names.first() {

@@ -93,7 +93,7 @@ impl Planner<'_> {
             }
         }
         if let Some(index) = &index_column {
-            let all = lists.iter().map(|(n, _, _)| column(n)).collect();
+            let all = lists.iter().map(|(_, e, _)| e.clone()).collect();
             exprs.push((item_indexes(all), ColumnDef::new(index.clone(), KqlType::Long)));
         }
         // (The list columns are not KQL values; this relation only feeds the unnest.)

@@ -5,6 +5,7 @@
 //! `LogicalPlan`s directly, using the KQL function library for Kusto's semantics.
 
 mod aggregates;
+mod apply;
 pub mod catalog;
 pub mod execute;
 mod expand;

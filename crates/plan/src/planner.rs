@@ -69,6 +69,8 @@ pub struct Planner<'c> {
     pub(crate) aggregation: Option<crate::aggregates::AggregationScope>,
     /// Set while the items of a projection are lowered: where row-order functions are collected.
     pub(crate) window: Option<crate::window::WindowScope>,
+    /// Set while the sub-query of `mv-apply` is planned: the column numbering the original rows.
+    pub(crate) partition: Option<String>,
     /// How deeply user functions are being expanded, to stop runaway recursion.
     expansion_depth: usize,
 }
@@ -84,6 +86,7 @@ impl<'c> Planner<'c> {
             scopes: vec![HashMap::new()],
             aggregation: None,
             window: None,
+            partition: None,
             expansion_depth: 0,
         }
     }

@@ -143,10 +143,13 @@ impl Planner<'_> {
         }
     }
 
-    fn pipe_op(&mut self, input: Relation, pipe: &PipeOp) -> PResult<Relation> {
+    pub(crate) fn pipe_op(&mut self, input: Relation, pipe: &PipeOp) -> PResult<Relation> {
         let op = &pipe.op;
         let span = op.span;
         self.check_params(op)?;
+        if self.partition.is_some() {
+            self.check_partitioned(&op.kind, &op.keyword.name, span)?;
+        }
         match &op.kind {
             OperatorKind::Where { predicate, .. } => {
                 let v = self.scalar(predicate, &input)?;
@@ -246,6 +249,15 @@ impl Planner<'_> {
                 self.summarize(&input, &[], items, span)
             }
             OperatorKind::Sort { keys } => self.sort(&input, keys, span),
+            OperatorKind::Top { count, by } if self.partition.is_some() => {
+                let n = self.row_count(count, span)?;
+                let order = self.sort_exprs(&input, std::slice::from_ref(by))?;
+                self.first_per_row(&input, n, order, span)
+            }
+            OperatorKind::Take { count } if self.partition.is_some() => {
+                let n = self.row_count(count, span)?;
+                self.first_per_row(&input, n, Vec::new(), span)
+            }
             OperatorKind::Top { count, by } => {
                 let n = self.row_count(count, span)?;
                 let sorted = self.sort(&input, std::slice::from_ref(by), span)?;
@@ -287,6 +299,12 @@ impl Planner<'_> {
                 Ok(input)
             }
             OperatorKind::GetSchema => self.getschema(&input, span),
+            OperatorKind::MvApply { items, limit, id, on } => {
+                if let Some((word, _)) = id {
+                    return Err(self.unsupported(word.span, "`id` on `mv-apply`"));
+                }
+                self.mv_apply(input, items, limit.as_ref(), on, &op.params, span)
+            }
             OperatorKind::MvExpand { items, limit } => {
                 let legacy = op.keyword.name == "mvexpand";
                 self.mv_expand(&input, items, limit.as_ref(), &op.params, legacy, span)
@@ -322,6 +340,10 @@ impl Planner<'_> {
                     (&op.kind, name),
                     (OperatorKind::Join { .. } | OperatorKind::Lookup { .. }, "kind")
                         | (OperatorKind::Parse { .. }, "kind" | "flags")
+                        | (
+                            OperatorKind::MvExpand { .. } | OperatorKind::MvApply { .. },
+                            "kind" | "bagexpansion" | "with_itemindex"
+                        )
                         | (
                             OperatorKind::Union { .. },
                             "kind" | "withsource" | "with_source" | "isfuzzy"
@@ -378,8 +400,13 @@ impl Planner<'_> {
         for c in &out {
             names.taken(&c.1.name);
         }
-        let (windowed, out) = self
+        let (windowed, mut out) = self
             .with_windows(input, span, |p| p.lower_items(input, items, extend, &mut names, out))?;
+        let row = crate::apply::ROW;
+        if self.partition.is_some() && !out.iter().any(|(_, c)| c.name == row) {
+            // Inside `mv-apply`, rows keep the number of the row they came from.
+            out.insert(0, (column(row), ColumnDef::new(row, KqlType::Long)));
+        }
         self.project(&windowed, out, span)
     }
 
@@ -509,6 +536,18 @@ impl Planner<'_> {
 
     /// `sort by`: descending by default; nulls first ascending, last descending.
     fn sort(&mut self, input: &Relation, keys: &[SortKey], span: Span) -> PResult<Relation> {
+        let mut sort_exprs = self.sort_exprs(input, keys)?;
+        if self.partition.is_some() {
+            // Within each original row of `mv-apply`.
+            sort_exprs.insert(0, SortExpr::new(column(crate::apply::ROW), true, false));
+        }
+        let plan = input.builder().sort(sort_exprs.clone()).and_then(|b| b.build());
+        let plan = plan.map_err(|e| self.internal(span, e))?;
+        Ok(Relation { plan, columns: input.columns.clone(), order: Some(sort_exprs) })
+    }
+
+    /// Sort keys: descending by default; nulls first ascending, last descending.
+    fn sort_exprs(&mut self, input: &Relation, keys: &[SortKey]) -> PResult<Vec<SortExpr>> {
         let mut sort_exprs = Vec::with_capacity(keys.len());
         for k in keys {
             let v = self.scalar(&k.expr, input)?;
@@ -520,9 +559,7 @@ impl Planner<'_> {
             };
             sort_exprs.push(SortExpr::new(v.expr, asc, nulls_first));
         }
-        let plan = input.builder().sort(sort_exprs.clone()).and_then(|b| b.build());
-        let plan = plan.map_err(|e| self.internal(span, e))?;
-        Ok(Relation { plan, columns: input.columns.clone(), order: Some(sort_exprs) })
+        Ok(sort_exprs)
     }
 
     /// The row count of `take` and `top`: a constant.
