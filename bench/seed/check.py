@@ -2,12 +2,14 @@
 """Checks the seed hunt against an independent implementation: DuckDB running SQL written by
 hand with KQL's term semantics for `has`, on the same rows.
 
-usage: check.py --data DIR [--quarry CMD]
+usage: check.py --data DIR [--quarry CMD] [--rule FILE]
 
 DIR is the output of gen.py (csv/, ndjson/, parquet/ subfolders). Quarry runs the seed query
 (atera.kql) on each format; DuckDB runs the equivalent SQL on the Parquet file. Every result
-must equal DuckDB's, row for row (the ReportId set compared as a set). Exit status 1 on any
-difference.
+must equal DuckDB's, row for row (the ReportId set compared as a set). Then `quarry hunt` runs
+the seed rule (--rule, default rules/atera-network-connection.yaml, without its exclusions) on
+the Parquet data: it must raise one alert per DuckDB row, holding that row, with Host and URL
+entities and T1219 / CommandAndControl. Exit status 1 on any difference.
 """
 import argparse
 import json
@@ -74,10 +76,42 @@ def quarry_rows(quarry, folder):
     return sorted((r[0], r[1], r[2], r[3], r[4], tuple(sorted(r[5])), r[6]) for r in doc["rows"])
 
 
+def hunt_alerts(quarry, folder, rule):
+    cmd = quarry + ["hunt", "--rules", rule, "--data", folder, "--now", NOW, "--format", "ndjson",
+                    "--no-exclusions"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def check_alerts(alerts, expected):
+    """Problems with the alerts: one per expected row, each ATT&CK-mapped with its entities."""
+    problems = []
+    rows = []
+    for a in alerts:
+        if len(a["rows"]) != 1:
+            problems.append(f"alert with {len(a['rows'])} rows")
+            continue
+        r = a["rows"][0]
+        rows.append((r["DeviceId"], r["DeviceName"], r["RemoteUrl"], r["FirstSeen"], r["LastSeen"],
+                     tuple(sorted(r["Report"])), r["Count"]))
+        kinds = {e["type"] for e in a["entities"]}
+        urls = [e["properties"].get("Url") for e in a["entities"] if e["type"] == "URL"]
+        if not {"Host", "URL"} <= kinds and r["DeviceName"] and r["RemoteUrl"]:
+            problems.append(f"entities {sorted(kinds)} for {r['DeviceName']} {r['RemoteUrl']}")
+        if r["RemoteUrl"] and urls != [r["RemoteUrl"]]:
+            problems.append(f"URL entity {urls} for {r['RemoteUrl']}")
+        if [t["id"] for t in a["techniques"]] != ["T1219"] or a["tactics"] != ["CommandAndControl"]:
+            problems.append(f"ATT&CK {a['techniques']} {a['tactics']}")
+    if sorted(rows) != expected:
+        problems.append(f"alert rows differ from DuckDB's: {len(rows)} alerts, {len(expected)} rows")
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
     ap.add_argument("--quarry", default="target/release/quarry")
+    ap.add_argument("--rule", default=os.path.join(HERE, "..", "..", "rules", "atera-network-connection.yaml"))
     args = ap.parse_args()
     quarry = shlex.split(args.quarry)
     t = time.monotonic()
@@ -99,6 +133,12 @@ def main():
             print(f"  missing: {missing}\n  unexpected: {extra}")
     edge = [r for r in expected if r[3] in ("2024-06-10T12:00:00Z",) or r[4] == "2024-06-15T12:00:00Z"]
     print(f"rows touching the window's edges: {len(edge)}")
+    t = time.monotonic()
+    alerts = hunt_alerts(quarry, os.path.join(args.data, "parquet"), args.rule)
+    problems = check_alerts(alerts, expected)
+    ok &= not problems
+    verdict = "one alert per row, with Host, URL and T1219" if not problems else "; ".join(problems[:5])
+    print(f"quarry hunt: {len(alerts)} alerts ({time.monotonic() - t:.1f} s): {verdict}")
     print("seed check: " + ("all formats agree with DuckDB" if ok else "MISMATCH"))
     return 0 if ok else 1
 

@@ -1,7 +1,9 @@
 //! `quarry`: check, format and run KQL hunts and Sentinel rules offline.
 
+mod bundled;
 mod commands;
 mod output;
+mod rulefiles;
 mod source;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +29,14 @@ enum Command {
     Fmt(commands::fmt::Args),
     /// Run a KQL query over telemetry files
     Query(commands::query::Args),
+    /// Run rules over telemetry and print the alerts they raise
+    Hunt(commands::hunt::Args),
+    /// Run rule tests (*.tests.yaml)
+    Test(commands::test::Args),
+    /// Turn a rule card into a rule file
+    Import(commands::import::Args),
+    /// Write an ATT&CK Navigator layer of the rules' techniques
+    Coverage(commands::coverage::Args),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +46,10 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(args),
         Command::Fmt(args) => commands::fmt::run(args),
         Command::Query(args) => commands::query::run(args),
+        Command::Hunt(args) => commands::hunt::run(args),
+        Command::Test(args) => commands::test::run(args),
+        Command::Import(args) => commands::import::run(args),
+        Command::Coverage(args) => commands::coverage::run(args),
     };
     match result {
         Ok(code) => code,
@@ -51,7 +65,9 @@ fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
         0 => "warn",
-        1 => "quarry=debug,quarry_syntax=debug,quarry_plan=debug,quarry_rules=debug,warn",
+        1 => {
+            "quarry=debug,quarry_syntax=debug,quarry_plan=debug,quarry_rules=debug,quarry_sources=debug,warn"
+        }
         _ => "trace",
     };
     let filter = EnvFilter::try_from_env("QUARRY_LOG").unwrap_or_else(|_| EnvFilter::new(default));

@@ -70,8 +70,11 @@ impl QueryFile {
     }
 }
 
+/// A rule file: YAML, but not a rule test file or an exclusions file, which hold no query.
 pub fn is_rule_file(path: &Path) -> bool {
+    use quarry_rules::ruleset::FileKind;
     has_extension(path, RULE_EXTENSIONS)
+        && path.file_name().and_then(|n| n.to_str()).and_then(FileKind::of) == Some(FileKind::Rule)
 }
 
 fn has_extension(path: &Path, extensions: &[&str]) -> bool {
@@ -110,7 +113,7 @@ fn walk(dir: &Path, files: &mut Vec<(PathBuf, String)>) -> Result<()> {
     for path in entries {
         if path.is_dir() {
             walk(&path, files)?;
-        } else if has_extension(&path, KQL_EXTENSIONS) || has_extension(&path, RULE_EXTENSIONS) {
+        } else if has_extension(&path, KQL_EXTENSIONS) || is_rule_file(&path) {
             let display = path.display().to_string();
             files.push((path, display));
         }

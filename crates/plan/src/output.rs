@@ -172,6 +172,17 @@ pub fn json_rows(columns: &[ColumnDef], batches: &[RecordBatch]) -> Result<Vec<V
         .collect())
 }
 
+/// The rows of a result as JSON objects keyed by column name: the form alerts carry.
+pub fn json_objects(
+    columns: &[ColumnDef],
+    batches: &[RecordBatch],
+) -> Result<Vec<serde_json::Map<String, Value>>> {
+    Ok(rows(columns, batches)?
+        .into_iter()
+        .map(|r| columns.iter().zip(r).map(|(c, cell)| (c.name.clone(), cell.json())).collect())
+        .collect())
+}
+
 /// Writes one result table.
 pub fn write(
     out: &mut dyn Write,
@@ -195,10 +206,8 @@ pub fn write(
         }
         Format::Ndjson => {
             for r in rows {
-                let mut object = serde_json::Map::new();
-                for (c, cell) in columns.iter().zip(r) {
-                    object.insert(c.name.clone(), cell.json());
-                }
+                let object: serde_json::Map<String, Value> =
+                    columns.iter().zip(r).map(|(c, cell)| (c.name.clone(), cell.json())).collect();
                 writeln!(out, "{}", Value::Object(object))?;
             }
         }
@@ -210,12 +219,21 @@ pub fn write(
                 writeln!(out, "{}", fields.join(","))?;
             }
         }
-        Format::Table => write_table(out, columns, rows)?,
+        Format::Table => {
+            let headers: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+            let texts: Vec<Vec<String>> =
+                rows.into_iter().map(|r| r.into_iter().map(|c| c.text()).collect()).collect();
+            write_text_table(out, &headers, &texts)?;
+            let count = texts.len();
+            let noun = if count == 1 { "row" } else { "rows" };
+            writeln!(out, "({count} {noun})")?;
+        }
     }
     Ok(())
 }
 
-fn csv_field(s: &str) -> String {
+/// A CSV field, quoted when it must be.
+pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -226,47 +244,37 @@ fn csv_field(s: &str) -> String {
 /// Longest a cell is shown in the table format; longer values are cut with `…`.
 const MAX_CELL: usize = 48;
 
-fn write_table(out: &mut dyn Write, columns: &[ColumnDef], rows: Vec<Vec<Cell>>) -> Result<()> {
-    let count = rows.len();
+/// An aligned text table for people: a header, a rule, then the rows; cells are kept on one
+/// line and long ones cut short.
+pub fn write_text_table(
+    out: &mut dyn Write,
+    headers: &[&str],
+    rows: &[Vec<String>],
+) -> std::io::Result<()> {
     let texts: Vec<Vec<String>> = rows
-        .into_iter()
-        .map(|r| {
-            r.into_iter().map(|c| shorten(&c.text().replace(['\n', '\r', '\t'], " "))).collect()
-        })
+        .iter()
+        .map(|r| r.iter().map(|c| shorten(&c.replace(['\n', '\r', '\t'], " "))).collect())
         .collect();
-    let mut widths: Vec<usize> = columns.iter().map(|c| c.name.chars().count()).collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for r in &texts {
         for (w, t) in widths.iter_mut().zip(r) {
             *w = (*w).max(t.chars().count());
         }
     }
-    let line = |cells: Vec<&str>| -> String {
+    let line = |cells: &[&str]| -> String {
         let padded: Vec<String> = cells
             .iter()
             .zip(&widths)
-            .map(|(t, w)| format!("{t}{}", " ".repeat(w - t.chars().count())))
+            .map(|(t, w)| format!("{t}{}", " ".repeat(w.saturating_sub(t.chars().count()))))
             .collect();
         padded.join("  ").trim_end().to_string()
     };
-    writeln!(out, "{}", line(columns.iter().map(|c| c.name.as_str()).collect()))?;
-    writeln!(
-        out,
-        "{}",
-        line(
-            widths
-                .iter()
-                .map(|w| "─".repeat(*w))
-                .collect::<Vec<_>>()
-                .iter()
-                .map(String::as_str)
-                .collect()
-        )
-    )?;
+    writeln!(out, "{}", line(headers))?;
+    let rules: Vec<String> = widths.iter().map(|w| "─".repeat(*w)).collect();
+    writeln!(out, "{}", line(&rules.iter().map(String::as_str).collect::<Vec<_>>()))?;
     for r in &texts {
-        writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
+        writeln!(out, "{}", line(&r.iter().map(String::as_str).collect::<Vec<_>>()))?;
     }
-    let noun = if count == 1 { "row" } else { "rows" };
-    writeln!(out, "({count} {noun})")?;
     Ok(())
 }
 

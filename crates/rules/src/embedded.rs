@@ -25,6 +25,14 @@ pub enum QueryFieldError {
 }
 
 impl EmbeddedQuery {
+    /// Takes back indentation that a repair added: `shifts[i]` columns on the file's line `i + 1`.
+    pub fn shift_columns(&mut self, shifts: &[u32]) {
+        for (line, indent) in &mut self.lines {
+            let shift = shifts.get(*line as usize - 1).copied().unwrap_or(0);
+            *indent = indent.saturating_sub(shift);
+        }
+    }
+
     /// Maps a line and column within the query to the line and column in the file.
     pub fn file_position(&self, at: LineCol) -> LineCol {
         match self.lines.get(at.line as usize - 1) {
