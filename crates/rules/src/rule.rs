@@ -274,7 +274,9 @@ pub fn load_rule(file: &str, text: &str) -> LoadedRule {
         }
     };
     let has_error = cx.diagnostics.iter().any(RuleDiagnostic::is_error);
-    LoadedRule { rule: rule.filter(|_| !has_error), diagnostics: cx.diagnostics }
+    let mut diagnostics = cx.diagnostics;
+    diagnostics.sort_by_key(|d| (d.line, d.column));
+    LoadedRule { rule: rule.filter(|_| !has_error), diagnostics }
 }
 
 struct Cx<'a> {

@@ -1,6 +1,6 @@
 //! `quarry check`: report every error in KQL files and rule files.
 
-use crate::source::{self, QueryFile};
+use crate::source::{self, QueryFile, QueryFileKind};
 use anyhow::Result;
 use clap::ValueEnum;
 use quarry_syntax::{Diagnostic, LineCol, Severity};
@@ -135,10 +135,36 @@ fn check_file(file: &QueryFile, catalog: Option<&quarry_sources::DataCatalog>) -
         let planned = quarry_plan::plan_query(&parsed.query, catalog, options);
         diagnostics.extend(planned.diagnostics);
     }
-    diagnostics
+    let mut found: Vec<Found> = diagnostics
         .into_iter()
         .map(|diagnostic| {
             let (start, end) = file.range(&diagnostic);
+            Found { diagnostic, start, end }
+        })
+        .collect();
+    if catalog.is_some() && matches!(file.kind, QueryFileKind::Rule(_)) {
+        found.extend(rule_fields(file));
+    }
+    found
+}
+
+/// A rule file's own fields, validated as `quarry hunt` loads them (the query aside).
+fn rule_fields(file: &QueryFile) -> Vec<Found> {
+    let loaded = quarry_rules::load_rule(&file.display, &file.text);
+    loaded
+        .diagnostics
+        .into_iter()
+        .map(|d| {
+            let severity = if d.is_error() { Severity::Error } else { Severity::Warning };
+            let diagnostic = Diagnostic {
+                severity,
+                kind: quarry_syntax::DiagnosticKind::Semantic,
+                span: quarry_syntax::Span::at(0),
+                message: d.message,
+                help: None,
+            };
+            let start = LineCol { line: d.line, column: d.column };
+            let end = LineCol { line: d.line, column: d.column + 1 };
             Found { diagnostic, start, end }
         })
         .collect()
