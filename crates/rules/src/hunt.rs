@@ -64,6 +64,8 @@ pub struct ExclusionEffect {
     pub place: String,
     pub rows_removed: u64,
     pub alerts_suppressed: u64,
+    /// The rule's alerts without any exclusion.
+    pub alerts_without: u64,
 }
 
 #[derive(Default, Debug)]
@@ -144,7 +146,12 @@ pub async fn run_rule(
         Exclusions::Only(e) => vec![e],
     };
     let result = run_with(rule, data, ctx, now, &tables, &chosen).await?;
-    let alerts = alerts_for(rule, &result)?;
+    let mut alerts = alerts_for(rule, &result)?;
+    // Result rows come in no set order when DataFusion works in parallel; sort them so that
+    // runs over the same data print the same alerts.
+    alerts.sort_by_cached_key(|a| {
+        (a.first_time.clone(), serde_json::to_string(&a.rows).unwrap_or_default())
+    });
     let mut effects = Vec::new();
     if matches!(exclusions, Exclusions::All) && !rule.exclusions.is_empty() {
         let unexcluded = run_with(rule, data, ctx, now, &tables, &[]).await?;
@@ -158,6 +165,7 @@ pub async fn run_rule(
                 place: format!("{}:{}:{}", e.file, e.line, e.column),
                 rows_removed: rows_removed(rule, data, ctx, now, &tables, e).await?,
                 alerts_suppressed: base.saturating_sub(with_it),
+                alerts_without: base,
             });
         }
     }

@@ -102,8 +102,8 @@ async fn window_entities_and_exclusions() {
     // Without exclusions the jump host alerts too; the six-day-old row stays outside the window.
     let report = run(vec![with_exclusion], Exclusions::Ignore).await;
     insta::assert_snapshot!(show(&report), @r#"
-    alert atera [Medium] "2026-11-30T11:00:00Z".."2026-11-30T11:00:00Z" Host{"HostName":"jump-01","DeviceId":"d2"} URL{"Url":"pubsub.atera.com"} rows=1 techniques=["T1219 Remote Access Software"] details={}
     alert atera [Medium] "2026-11-30T09:00:00Z".."2026-11-30T10:00:00Z" Host{"HostName":"ws-01","DeviceId":"d1"} URL{"Url":"agent-api.atera.com"} rows=1 techniques=["T1219 Remote Access Software"] details={}
+    alert atera [Medium] "2026-11-30T11:00:00Z".."2026-11-30T11:00:00Z" Host{"HostName":"jump-01","DeviceId":"d2"} URL{"Url":"pubsub.atera.com"} rows=1 techniques=["T1219 Remote Access Software"] details={}
     ran 1
     "#);
 }
@@ -125,9 +125,9 @@ async fn hunting_queries_see_every_row_and_single_alerts_hold_all_rows() {
     );
     let report = run(vec![hunting, single], Exclusions::All).await;
     insta::assert_snapshot!(show(&report), @r#"
-    alert hunting [Medium] "2026-11-30T11:00:00Z".."2026-11-30T11:00:00Z" Host{"HostName":"jump-01","DeviceId":"d2"} URL{"Url":"pubsub.atera.com"} rows=1 techniques=[] details={}
-    alert hunting [Medium] "2026-11-30T09:00:00Z".."2026-11-30T10:00:00Z" Host{"HostName":"ws-01","DeviceId":"d1"} URL{"Url":"agent-api.atera.com"} rows=1 techniques=[] details={}
     alert hunting [Medium] "2026-11-24T11:00:00Z".."2026-11-24T11:00:00Z" Host{"HostName":"ws-03","DeviceId":"d3"} URL{"Url":"agent-api.atera.com"} rows=1 techniques=[] details={}
+    alert hunting [Medium] "2026-11-30T09:00:00Z".."2026-11-30T10:00:00Z" Host{"HostName":"ws-01","DeviceId":"d1"} URL{"Url":"agent-api.atera.com"} rows=1 techniques=[] details={}
+    alert hunting [Medium] "2026-11-30T11:00:00Z".."2026-11-30T11:00:00Z" Host{"HostName":"jump-01","DeviceId":"d2"} URL{"Url":"pubsub.atera.com"} rows=1 techniques=[] details={}
     alert single [Medium] "2026-11-30T09:00:00Z".."2026-11-30T11:00:00Z" IP{"Address":"203.0.113.5"} IP{"Address":"203.0.113.6"} rows=3 techniques=["T1219 Remote Access Software"] details={"Urls":["agent-api.atera.com","agent-api.atera.com","pubsub.atera.com"]}
     ran 2
     "#);

@@ -170,8 +170,13 @@ fn summarize(report: &HuntReport, selected: usize) {
         eprintln!("skipped: {} ({}): {}", s.rule_name, s.rule_id, s.reason);
     }
     for e in &report.exclusions {
+        let every = if e.alerts_suppressed > 0 && e.alerts_suppressed == e.alerts_without {
+            format!(": every alert of rule {}", e.rule_id)
+        } else {
+            String::new()
+        };
         eprintln!(
-            "exclusion: \"{}\" ({}) removed {} row{} and suppressed {} alert{}",
+            "exclusion: \"{}\" ({}) removed {} row{} and suppressed {} alert{}{every}",
             e.label,
             e.place,
             e.rows_removed,
@@ -270,6 +275,15 @@ pub fn write_alerts(
     Ok(())
 }
 
+/// A time as people read it in a table: to the second, UTC.
+fn short_time(t: &Option<String>) -> String {
+    match t {
+        Some(t) if t.len() >= 19 => format!("{} {}", &t[..10], &t[11..19]),
+        Some(t) => t.clone(),
+        None => String::new(),
+    }
+}
+
 /// Alerts grouped by rule, in rule order: a heading per rule, then one line per alert.
 fn write_table(out: &mut dyn Write, alerts: &[Alert], rules: &[Rule]) -> Result<()> {
     if alerts.is_empty() {
@@ -291,17 +305,11 @@ fn write_table(out: &mut dyn Write, alerts: &[Alert], rules: &[Rule]) -> Result<
         )?;
         let rows: Vec<Vec<String>> = mine
             .iter()
-            .map(|a| {
-                vec![
-                    a.first_time.clone().unwrap_or_default(),
-                    a.last_time.clone().unwrap_or_default(),
-                    entity_text(a),
-                ]
-            })
+            .map(|a| vec![short_time(&a.first_time), short_time(&a.last_time), entity_text(a)])
             .collect();
         quarry_plan::output::write_text_table(
             out,
-            &["First seen", "Last seen", "Entities"],
+            &["First seen (UTC)", "Last seen (UTC)", "Entities"],
             &rows,
         )?;
         writeln!(out)?;
