@@ -4,9 +4,17 @@ use anyhow::{Context, Result};
 use quarry_rules::ruleset::{self, FileKind, RuleSet, Source};
 use std::path::{Path, PathBuf};
 
-/// Loads the rule, exclusions and test files under `paths`; the bundled rules when none.
-pub fn load(paths: &[PathBuf]) -> Result<RuleSet> {
-    let sources = if paths.is_empty() { crate::bundled::rules() } else { sources(paths)? };
+/// Loads the rule, exclusions and test files under `paths` (the bundled rules when none), and
+/// the exclusions files named apart.
+pub fn load(paths: &[PathBuf], exclusion_files: &[PathBuf]) -> Result<RuleSet> {
+    let mut sources = if paths.is_empty() { crate::bundled::rules() } else { sources(paths)? };
+    for path in exclusion_files {
+        let name = path.display().to_string();
+        if ruleset::FileKind::of(&name) != Some(FileKind::Exclusions) {
+            anyhow::bail!("{name}: an exclusions file is named `*.exclusions.yaml`");
+        }
+        sources.extend(self::sources(std::slice::from_ref(path))?);
+    }
     tracing::debug!(files = sources.len(), "rule files");
     Ok(ruleset::load(sources))
 }

@@ -264,3 +264,23 @@ fn bundled_rules_and_demo_data_raise_alerts() {
     }
     assert!(stderr(&out).contains("using the bundled demo telemetry"));
 }
+
+#[test]
+fn an_exclusions_file_adds_exclusions_by_tag() {
+    let dir = setup();
+    write(
+        dir.path(),
+        "site.exclusions.yaml",
+        "exclusions:\n  - tag: rmm\n    scenarios: [The IT team's workstation]\n    exclude: host.name == \"ws-01\"\n",
+    );
+    let out = quarry(&[HUNT, &["--exclusions", "site.exclusions.yaml"]].concat(), dir.path());
+    assert_eq!((out.status.code(), stdout(&out).as_str()), (Some(0), "No alerts.\n"));
+    assert!(
+        stderr(&out).contains("exclusion: \"The IT team's workstation\" (site.exclusions.yaml:4:14) removed 2 rows and suppressed 1 alert: every alert of rule 0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"),
+        "{}",
+        stderr(&out)
+    );
+    let out =
+        quarry(&[HUNT, &["--exclusions", "data/DeviceNetworkEvents.csv"]].concat(), dir.path());
+    assert_eq!(out.status.code(), Some(2));
+}

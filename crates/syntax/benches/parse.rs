@@ -10,10 +10,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 fn main() {
-    let folder =
-        std::env::args().skip(1).find(|a| !a.starts_with('-')).map(PathBuf::from).unwrap_or_else(
-            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/dev"),
-        );
+    // Cargo runs benches in the crate's folder; a relative path is read from the workspace root.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let folder = match std::env::args().skip(1).find(|a| !a.starts_with('-')).map(PathBuf::from) {
+        Some(p) if p.is_relative() => root.join(p),
+        Some(p) => p,
+        None => root.join("../shared/corpus/dev"),
+    };
     let texts = load(&folder);
     if texts.is_empty() {
         eprintln!("no .kql files in {}", folder.display());

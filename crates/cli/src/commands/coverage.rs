@@ -14,6 +14,10 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     rules: Vec<PathBuf>,
 
+    /// Exclusions files (`*.exclusions.yaml`) adding exclusions to rules by id or tag; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub exclusions: Vec<PathBuf>,
+
     /// Also run the rules over this telemetry and mark the techniques that fired
     #[arg(long, value_name = "PATH")]
     data: Vec<PathBuf>,
@@ -28,7 +32,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let set = rulefiles::load(&args.rules)?;
+    let set = rulefiles::load(&args.rules, &args.exclusions)?;
     let load_errors = rulefiles::report(&set);
     let fired = if args.data.is_empty() {
         None

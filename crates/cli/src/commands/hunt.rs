@@ -17,6 +17,10 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub rules: Vec<PathBuf>,
 
+    /// Exclusions files (`*.exclusions.yaml`) adding exclusions to rules by id or tag; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub exclusions: Vec<PathBuf>,
+
     /// Telemetry: files or folders named after their tables (default: the bundled demo data)
     #[arg(long, value_name = "PATH")]
     pub data: Vec<PathBuf>,
@@ -122,7 +126,7 @@ pub fn data_and_now(data: &[PathBuf], now: Option<&str>) -> Result<(Vec<PathBuf>
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let set = rulefiles::load(&args.rules)?;
+    let set = rulefiles::load(&args.rules, &args.exclusions)?;
     let load_errors = rulefiles::report(&set);
     let rules = selected(set.rules, &args);
     let (data, now) = data_and_now(&args.data, args.now.as_deref())?;

@@ -13,13 +13,17 @@ pub struct Args {
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
 
+    /// Exclusions files (`*.exclusions.yaml`) adding exclusions to rules by id or tag; repeatable
+    #[arg(long, value_name = "FILE")]
+    pub exclusions: Vec<PathBuf>,
+
     /// Also write the results as JUnit XML to this file
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let set = rulefiles::load(&args.paths)?;
+    let set = rulefiles::load(&args.paths, &args.exclusions)?;
     let load_errors = rulefiles::report(&set);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
