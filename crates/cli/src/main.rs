@@ -2,6 +2,7 @@
 
 mod bundled;
 mod commands;
+mod data;
 mod output;
 mod rulefiles;
 mod source;
@@ -37,6 +38,8 @@ enum Command {
     Import(commands::import::Args),
     /// Write an ATT&CK Navigator layer of the rules' techniques
     Coverage(commands::coverage::Args),
+    /// List the tables in telemetry files: files, rows, time range, unknown columns
+    Tables(commands::tables::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Command::Test(args) => commands::test::run(args),
         Command::Import(args) => commands::import::run(args),
         Command::Coverage(args) => commands::coverage::run(args),
+        Command::Tables(args) => commands::tables::run(args),
     };
     match result {
         Ok(code) => code,

@@ -2,15 +2,18 @@
 //! `DeviceNetworkEvents.parquet`, `DeviceNetworkEvents/`) holds that table's rows; other
 //! folders are searched for such files and folders.
 //!
-//! A table the bundled catalog knows gets the catalog's columns (and any extra column the
-//! files have); the planner converts each file column to the catalog's type. Other tables get
-//! the schema the files imply.
+//! Text exports (CSV, JSON, compressed or not) are read by [`crate::ingest`]: a record may name
+//! its own table (the Defender streaming envelope's `category`, a Log Analytics `Type`), and its
+//! values are fitted to the catalog's column types. Parquet files are read by DataFusion; the
+//! planner converts their columns to the catalog's types. A table the catalog does not know
+//! gets the schema the files imply.
 
 use crate::bundled;
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use crate::ingest::input::{self, Compression, TextFile, TextFormat};
+use crate::ingest::problems::Problems;
+use crate::ingest::{self, Assigned};
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::TableProvider;
-use datafusion::datasource::file_format::csv::CsvFormat;
-use datafusion::datasource::file_format::json::JsonFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -34,67 +37,159 @@ impl fmt::Display for DataError {
 
 impl std::error::Error for DataError {}
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Format {
-    Csv,
-    Json,
-    Parquet,
-}
-
-impl Format {
-    fn of(path: &Path) -> Option<Format> {
-        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
-        if name.ends_with(".csv") {
-            Some(Format::Csv)
-        } else if name.ends_with(".json") || name.ends_with(".ndjson") || name.ends_with(".jsonl") {
-            Some(Format::Json)
-        } else if name.ends_with(".parquet") {
-            Some(Format::Parquet)
-        } else {
-            None
-        }
-    }
-
-    fn extension(self) -> &'static str {
-        match self {
-            Format::Csv => ".csv",
-            Format::Json => ".json",
-            Format::Parquet => ".parquet",
-        }
-    }
+/// Where a table's rows come from, as `quarry tables` reports it.
+#[derive(Clone, Debug)]
+pub struct TableSource {
+    pub name: String,
+    pub files: Vec<String>,
+    /// Columns the catalog does not know, kept with an inferred type.
+    pub extra_columns: Vec<String>,
+    /// Whether the bundled catalog knows the table.
+    pub known: bool,
 }
 
 /// The tables given as data, over the bundled catalog's schemas.
 #[derive(Default)]
 pub struct DataCatalog {
     tables: BTreeMap<String, TableInfo>,
+    sources: Vec<TableSource>,
     /// Whether bundled tables without data count as known (empty): for checking queries.
     schema_only: bool,
+    problems: Arc<Problems>,
+    /// Standard input, saved for reading (more than once).
+    _stdin: Option<StdinCopy>,
 }
 
 impl DataCatalog {
     /// A catalog of the bundled schemas alone, for binding queries without data.
     pub fn schema_only() -> DataCatalog {
-        DataCatalog { tables: BTreeMap::new(), schema_only: true }
+        DataCatalog { schema_only: true, ..DataCatalog::default() }
     }
 
-    /// Finds the tables under `paths` and prepares to read them.
+    /// Finds the tables under `paths` (files, folders, globs, `-` for standard input) and
+    /// prepares to read them.
     pub async fn load(paths: &[PathBuf], ctx: &SessionContext) -> Result<DataCatalog, DataError> {
-        let mut found: BTreeMap<String, Vec<(PathBuf, Format)>> = BTreeMap::new();
+        DataCatalog::load_with(paths, &[], ctx).await
+    }
+
+    /// As [`load`](Self::load), with `tables`: files whose every row belongs to the named table
+    /// (`--table Name=path`).
+    pub async fn load_with(
+        paths: &[PathBuf],
+        tables: &[(String, PathBuf)],
+        ctx: &SessionContext,
+    ) -> Result<DataCatalog, DataError> {
+        let mut found = Found::default();
+        let mut stdin = None;
         for path in paths {
-            collect(path, None, &mut found)?;
+            if path.as_os_str() == "-" {
+                let copy = StdinCopy::save()?;
+                found.text.push(Assigned {
+                    file: copy.file.clone(),
+                    default_table: None,
+                    forced: false,
+                });
+                stdin = Some(copy);
+                continue;
+            }
+            for p in expand(path)? {
+                collect(&p, None, &mut found)?;
+            }
         }
-        let mut tables = BTreeMap::new();
-        for (name, files) in found {
-            let info = open_table(&name, &files, ctx).await?;
-            tracing::debug!(table = %name, files = files.len(), columns = info.columns.len(), "table from files");
-            tables.insert(name, info);
+        for (table, path) in tables {
+            if path.as_os_str() == "-" {
+                let copy = StdinCopy::save()?;
+                found.text.push(Assigned {
+                    file: copy.file.clone(),
+                    default_table: Some(table.clone()),
+                    forced: true,
+                });
+                stdin = Some(copy);
+                continue;
+            }
+            let mut one = Found::default();
+            for p in expand(path)? {
+                collect(&p, Some(table), &mut one)?;
+            }
+            for a in &mut one.text {
+                a.forced = true;
+            }
+            found.text.extend(one.text);
+            for (_, files) in one.parquet {
+                found.parquet.entry(table.clone()).or_default().extend(files);
+            }
         }
-        Ok(DataCatalog { tables, schema_only: false })
+
+        let problems = Arc::new(Problems::default());
+        let mut catalog =
+            DataCatalog { problems: problems.clone(), _stdin: stdin, ..DataCatalog::default() };
+        let text_tables = {
+            let files = found.text.clone();
+            tokio::task::spawn_blocking(move || {
+                ingest::discover(&files, &|name| bundled::schema(name).map(<[ColumnDef]>::to_vec))
+            })
+            .await
+            .map_err(|e| DataError(format!("cannot read the data: {e}")))?
+        };
+        for table in text_tables {
+            if found.parquet.contains_key(&table.name) {
+                return Err(DataError(format!(
+                    "table {}: {} and {} are in different formats (text and Parquet)",
+                    table.name,
+                    table.files[0],
+                    found.parquet[&table.name][0].display()
+                )));
+            }
+            let name = table.name.clone();
+            let source = TableSource {
+                name: name.clone(),
+                files: table.files.clone(),
+                extra_columns: table.extra_columns.clone(),
+                known: bundled::schema(&name).is_some(),
+            };
+            let columns = table.columns.clone();
+            let provider =
+                table.provider(&problems).map_err(|e| DataError(format!("table {name}: {e}")))?;
+            tracing::debug!(table = %name, files = source.files.len(), columns = columns.len(), "table from text files");
+            catalog
+                .tables
+                .insert(name.clone(), TableInfo { name, columns, provider: Some(provider) });
+            catalog.sources.push(source);
+        }
+        for (name, files) in found.parquet {
+            let info = open_parquet(&name, &files, ctx).await?;
+            tracing::debug!(table = %name, files = files.len(), columns = info.columns.len(), "table from Parquet files");
+            let known = bundled::schema(&name);
+            let extra_columns = info
+                .columns
+                .iter()
+                .filter(|c| known.is_some_and(|k| !k.iter().any(|kc| kc.name == c.name)))
+                .map(|c| c.name.clone())
+                .collect();
+            catalog.sources.push(TableSource {
+                name: name.clone(),
+                files: files.iter().map(|f| f.display().to_string()).collect(),
+                extra_columns,
+                known: known.is_some(),
+            });
+            catalog.tables.insert(name, info);
+        }
+        catalog.sources.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(catalog)
     }
 
     pub fn table_count(&self) -> usize {
         self.tables.len()
+    }
+
+    /// The tables found and the files behind each.
+    pub fn sources(&self) -> &[TableSource] {
+        &self.sources
+    }
+
+    /// Rows and values that could not be read, as counted so far.
+    pub fn problems(&self) -> &Arc<Problems> {
+        &self.problems
     }
 }
 
@@ -121,6 +216,74 @@ impl Catalog for DataCatalog {
     }
 }
 
+/// Standard input saved to a temporary file, removed when dropped.
+struct StdinCopy {
+    file: TextFile,
+}
+
+impl StdinCopy {
+    fn save() -> Result<StdinCopy, DataError> {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| DataError(format!("cannot read standard input: {e}")))?;
+        let compression = if bytes.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        };
+        let first = bytes.iter().find(|c| !c.is_ascii_whitespace()).copied();
+        let format = match (compression, first) {
+            (Compression::None, Some(b'{' | b'[')) | (Compression::Gzip | Compression::Zstd, _) => {
+                TextFormat::Json
+            }
+            _ => TextFormat::Csv,
+        };
+        let path = std::env::temp_dir().join(format!("quarry-stdin-{}", std::process::id()));
+        std::fs::write(&path, &bytes)
+            .map_err(|e| DataError(format!("cannot save standard input: {e}")))?;
+        Ok(StdinCopy { file: TextFile { path, display: "<stdin>".into(), format, compression } })
+    }
+}
+
+impl Drop for StdinCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.file.path);
+    }
+}
+
+#[derive(Default)]
+struct Found {
+    text: Vec<Assigned>,
+    parquet: BTreeMap<String, Vec<PathBuf>>,
+}
+
+/// A path, or the paths a glob pattern (`exports/*.json.gz`, `logs/**/*.csv`) matches.
+fn expand(path: &Path) -> Result<Vec<PathBuf>, DataError> {
+    let text = path.to_string_lossy();
+    if !text.contains(['*', '?', '[']) || path.exists() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut paths: Vec<PathBuf> = glob::glob(&text)
+        .map_err(|e| DataError(format!("{text}: not a valid pattern: {e}")))?
+        .filter_map(Result::ok)
+        .collect();
+    paths.sort();
+    if paths.is_empty() {
+        return Err(DataError(format!("{text}: no file matches")));
+    }
+    Ok(paths)
+}
+
+fn is_parquet(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.to_ascii_lowercase().ends_with(".parquet"))
+}
+
 /// The table a file or folder name stands for: its name up to the first dot.
 fn table_name(path: &Path) -> Option<String> {
     let name = path.file_name()?.to_str()?;
@@ -129,15 +292,21 @@ fn table_name(path: &Path) -> Option<String> {
 }
 
 /// Adds the data files under `path` to `found`; `table` is set inside a table's folder.
-fn collect(
-    path: &Path,
-    table: Option<&str>,
-    found: &mut BTreeMap<String, Vec<(PathBuf, Format)>>,
-) -> Result<(), DataError> {
+fn collect(path: &Path, table: Option<&str>, found: &mut Found) -> Result<(), DataError> {
     let meta = std::fs::metadata(path)
         .map_err(|e| DataError(format!("cannot open {}: {e}", path.display())))?;
     if meta.is_file() {
-        let Some(format) = Format::of(path) else {
+        let name = match table {
+            Some(t) => t.to_string(),
+            None => table_name(path).ok_or_else(|| {
+                DataError(format!("{}: cannot tell which table it holds", path.display()))
+            })?,
+        };
+        if is_parquet(path) {
+            found.parquet.entry(name).or_default().push(path.to_path_buf());
+            return Ok(());
+        }
+        let Some((format, compression)) = input::kind_of(path) else {
             return match table {
                 Some(_) => Ok(()),
                 None => Err(DataError(format!(
@@ -146,13 +315,13 @@ fn collect(
                 ))),
             };
         };
-        let name = match table {
-            Some(t) => t.to_string(),
-            None => table_name(path).ok_or_else(|| {
-                DataError(format!("{}: cannot tell which table it holds", path.display()))
-            })?,
+        let file = TextFile {
+            path: path.to_path_buf(),
+            display: path.display().to_string(),
+            format,
+            compression,
         };
-        found.entry(name).or_default().push((path.to_path_buf(), format));
+        found.text.push(Assigned { file, default_table: Some(name), forced: false });
         return Ok(());
     }
     // A folder named after a known table holds that table; any other folder is searched.
@@ -166,51 +335,34 @@ fn collect(
         .collect();
     entries.sort();
     for entry in entries {
-        if entry.is_dir() || Format::of(&entry).is_some() {
+        if entry.is_dir() || is_parquet(&entry) || input::kind_of(&entry).is_some() {
             collect(&entry, inner_table.as_deref(), found)?;
         }
     }
     Ok(())
 }
 
-async fn open_table(
+async fn open_parquet(
     name: &str,
-    files: &[(PathBuf, Format)],
+    files: &[PathBuf],
     ctx: &SessionContext,
 ) -> Result<TableInfo, DataError> {
-    let format = files[0].1;
-    if let Some((other, _)) = files.iter().find(|(_, f)| *f != format) {
-        return Err(DataError(format!(
-            "table {name}: {} and {} are in different formats",
-            files[0].0.display(),
-            other.display()
-        )));
-    }
     let urls = files
         .iter()
-        .map(|(p, _)| {
+        .map(|p| {
             let absolute = std::path::absolute(p).unwrap_or_else(|_| p.clone());
             ListingTableUrl::parse(absolute.to_string_lossy())
                 .map_err(|e| DataError(format!("{}: {e}", p.display())))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let known = bundled::schema(name);
-    let options = match format {
-        Format::Csv => ListingOptions::new(Arc::new(CsvFormat::default().with_has_header(true))),
-        Format::Json => ListingOptions::new(Arc::new(JsonFormat::default())),
-        Format::Parquet => ListingOptions::new(Arc::new(ParquetFormat::default())),
-    }
-    .with_file_extension(file_extension(&files[0].0, format));
-    let config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options);
-    let config = match (format, known) {
-        // A known table's CSV is read as text; the planner converts each column with KQL's
-        // rules, so one bad value becomes null rather than failing the file.
-        (Format::Csv, Some(_)) => config.with_schema(text_schema(&files[0].0)?),
-        _ => config
-            .infer_schema(&ctx.state())
-            .await
-            .map_err(|e| DataError(format!("table {name}: cannot read its schema: {e}")))?,
-    };
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new_with_multi_paths(urls)
+        .with_listing_options(options)
+        .infer_schema(&ctx.state())
+        .await
+        .map_err(|e| DataError(format!("table {name}: cannot read its schema: {e}")))?;
     let provider =
         ListingTable::try_new(config).map_err(|e| DataError(format!("table {name}: {e}")))?;
     let file_schema = provider.schema();
@@ -220,57 +372,6 @@ async fn open_table(
         columns,
         provider: Some(Arc::new(provider) as Arc<dyn TableProvider>),
     })
-}
-
-/// The extension DataFusion should list: the full suffix after the table name (`.csv`,
-/// `.ndjson`, ...).
-fn file_extension(path: &Path, format: Format) -> String {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_ascii_lowercase();
-    for ext in [".ndjson", ".jsonl", ".json", ".csv", ".parquet"] {
-        if name.ends_with(ext) {
-            return ext.to_string();
-        }
-    }
-    format.extension().to_string()
-}
-
-/// A schema of text columns named by the CSV file's header line.
-fn text_schema(path: &Path) -> Result<SchemaRef, DataError> {
-    use std::io::BufRead;
-    let file = std::fs::File::open(path)
-        .map_err(|e| DataError(format!("cannot open {}: {e}", path.display())))?;
-    let mut header = String::new();
-    std::io::BufReader::new(file)
-        .read_line(&mut header)
-        .map_err(|e| DataError(format!("cannot read {}: {e}", path.display())))?;
-    let header = header.trim_start_matches('\u{feff}').trim_end_matches(['\r', '\n']);
-    if header.is_empty() {
-        return Err(DataError(format!("{}: no header line", path.display())));
-    }
-    let fields: Vec<Field> =
-        split_csv_line(header).into_iter().map(|n| Field::new(n, DataType::Utf8, true)).collect();
-    Ok(Arc::new(Schema::new(fields)))
-}
-
-/// The fields of one CSV line, with double-quoted fields unquoted.
-fn split_csv_line(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                current.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => fields.push(std::mem::take(&mut current)),
-            c => current.push(c),
-        }
-    }
-    fields.push(current);
-    fields
 }
 
 /// A table's columns: the catalog's (when known) followed by the files' other columns.
@@ -287,11 +388,6 @@ fn table_columns(known: Option<&[ColumnDef]>, file_schema: &SchemaRef) -> Vec<Co
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_header_fields() {
-        assert_eq!(split_csv_line(r#"a,"b,c","d""e""#), vec!["a", "b,c", "d\"e"]);
-    }
 
     #[test]
     fn table_names_from_paths() {

@@ -2,5 +2,7 @@
 
 pub mod bundled;
 pub mod files;
+pub mod ingest;
 
-pub use files::{DataCatalog, DataError};
+pub use files::{DataCatalog, DataError, TableSource};
+pub use ingest::problems::Problems;

@@ -19,8 +19,8 @@ pub struct Args {
     pub exclusions: Vec<PathBuf>,
 
     /// Also run the rules over this telemetry and mark the techniques that fired
-    #[arg(long, value_name = "PATH")]
-    data: Vec<PathBuf>,
+    #[command(flatten)]
+    data: crate::data::DataArgs,
 
     /// The time rules run at with --data, as RFC 3339 (default: the clock)
     #[arg(long, value_name = "TIME")]
@@ -44,7 +44,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .context("cannot start the query runtime")?;
         let report = runtime.block_on(async {
             let ctx = SessionContext::new();
-            let catalog = quarry_sources::DataCatalog::load(&data, &ctx).await?;
+            let catalog = args.data.load(&data, &ctx).await?;
             Ok::<_, anyhow::Error>(
                 quarry_rules::hunt(
                     &set.rules,

@@ -21,9 +21,9 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub exclusions: Vec<PathBuf>,
 
-    /// Telemetry: files or folders named after their tables (default: the bundled demo data)
-    #[arg(long, value_name = "PATH")]
-    pub data: Vec<PathBuf>,
+    /// Telemetry (default: the bundled demo data)
+    #[command(flatten)]
+    pub data: crate::data::DataArgs,
 
     /// The time rules run at, as RFC 3339 (default: the clock; the demo's own with demo data)
     #[arg(long, value_name = "TIME")]
@@ -105,9 +105,13 @@ fn selected(rules: Vec<Rule>, args: &Args) -> Vec<Rule> {
         .collect()
 }
 
-/// The data folders and the time to run at: the user's, or the bundled demo and its clock.
-pub fn data_and_now(data: &[PathBuf], now: Option<&str>) -> Result<(Vec<PathBuf>, i64)> {
-    let (data, demo) = if data.is_empty() {
+/// The data paths and the time to run at: the user's, or the bundled demo and its clock.
+pub fn data_and_now(
+    args: &crate::data::DataArgs,
+    now: Option<&str>,
+) -> Result<(Vec<PathBuf>, i64)> {
+    let data = &args.data;
+    let (data, demo) = if args.is_empty() {
         eprintln!(
             "hunt: no --data given: using the bundled demo telemetry (its clock is {})",
             bundled::DEMO_NOW
@@ -129,18 +133,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let set = rulefiles::load(&args.rules, &args.exclusions)?;
     let load_errors = rulefiles::report(&set);
     let rules = selected(set.rules, &args);
-    let (data, now) = data_and_now(&args.data, args.now.as_deref())?;
+    let (paths, now) = data_and_now(&args.data, args.now.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the query runtime")?;
     let report = runtime.block_on(async {
         let ctx = SessionContext::new();
-        let catalog = quarry_sources::DataCatalog::load(&data, &ctx).await?;
+        let catalog = args.data.load(&paths, &ctx).await?;
         tracing::debug!(tables = catalog.table_count(), rules = rules.len(), "hunting");
         let exclusions = if args.no_exclusions { Exclusions::Ignore } else { Exclusions::All };
-        Ok::<_, anyhow::Error>(quarry_rules::hunt(&rules, &catalog, &ctx, now, exclusions).await)
+        let report = quarry_rules::hunt(&rules, &catalog, &ctx, now, exclusions).await;
+        Ok::<_, anyhow::Error>((report, catalog))
     })?;
+    let (report, catalog) = report;
 
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
@@ -152,8 +158,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     write_alerts(&mut out, args.format, &report.alerts, &rules)?;
     out.flush()?;
     summarize(&report, rules.len());
+    let strict_failure = crate::data::report_problems(&catalog, args.data.strict);
 
-    let failed = load_errors > 0 || !report.failed.is_empty();
+    let failed = load_errors > 0 || !report.failed.is_empty() || strict_failure;
     Ok(if failed {
         ExitCode::from(1)
     } else if args.fail_on_alert && !report.alerts.is_empty() {

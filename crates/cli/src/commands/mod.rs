@@ -4,4 +4,5 @@ pub mod fmt;
 pub mod hunt;
 pub mod import;
 pub mod query;
+pub mod tables;
 pub mod test;

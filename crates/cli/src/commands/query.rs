@@ -5,7 +5,6 @@ use clap::ValueEnum;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use quarry_plan::output::{self, Format};
 use quarry_plan::{PlanOptions, RunError};
-use quarry_sources::DataCatalog;
 use quarry_syntax::{Diagnostic, LineIndex};
 use std::io::Write;
 use std::path::PathBuf;
@@ -21,9 +20,8 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     file: Option<PathBuf>,
 
-    /// Telemetry: files or folders named after their tables (DeviceNetworkEvents.csv, ...)
-    #[arg(long, value_name = "PATH")]
-    data: Vec<PathBuf>,
+    #[command(flatten)]
+    data: crate::data::DataArgs,
 
     /// The time `now()` and `ago()` count from, as RFC 3339 (default: the clock)
     #[arg(long, value_name = "TIME")]
@@ -91,12 +89,12 @@ fn report(source: &str, text: &str, diagnostics: &[Diagnostic]) {
 async fn run_query(
     text: &str,
     source: &str,
-    data: &[PathBuf],
+    data: &crate::data::DataArgs,
     now: i64,
     format: Format,
 ) -> Result<ExitCode> {
     let ctx = SessionContext::new_with_config(SessionConfig::new());
-    let catalog = match DataCatalog::load(data, &ctx).await {
+    let catalog = match data.load(&data.data, &ctx).await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
@@ -121,5 +119,6 @@ async fn run_query(
         output::write(&mut out, format, &table.columns, &table.batches)?;
     }
     out.flush()?;
-    Ok(ExitCode::SUCCESS)
+    let failed = crate::data::report_problems(&catalog, data.strict);
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

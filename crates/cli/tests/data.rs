@@ -1,0 +1,219 @@
+//! Telemetry as users export it: every format and shape loads, and every unreadable row or
+//! value is counted, with its place, in the summary; `--strict` makes that a failure.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn quarry(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_quarry")).args(args).current_dir(dir).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+const QUERY: &str = "DeviceNetworkEvents | summarize n = count(), urls = make_set(RemoteUrl), ports = make_set(RemotePort) by DeviceName | order by DeviceName asc";
+
+/// The same three rows as every export format writes them.
+fn exports(dir: &Path) {
+    write(dir, "csv/DeviceNetworkEvents.csv", b"\xEF\xBB\xBFTimestamp,DeviceName,RemoteUrl,RemotePort\n2026-11-30T10:00:00.1234567Z,ws-01,a.example.com,443\n2026-11-30T10:05:00Z,ws-01,b.example.com,80\n2026-11-30T10:10:00Z,ws-02,\"c,example.com\",\n");
+    let rows = [
+        r#"{"Timestamp":"2026-11-30T10:00:00.1234567Z","DeviceName":"ws-01","RemoteUrl":"a.example.com","RemotePort":443}"#,
+        r#"{"Timestamp":"2026-11-30T10:05:00Z","DeviceName":"ws-01","RemoteUrl":"b.example.com","RemotePort":"80"}"#,
+        r#"{"Timestamp":"2026-11-30T10:10:00Z","DeviceName":"ws-02","RemoteUrl":"c,example.com","RemotePort":null}"#,
+    ];
+    write(dir, "ndjson/DeviceNetworkEvents.ndjson", (rows.join("\n") + "\n").as_bytes());
+    write(dir, "array/DeviceNetworkEvents.json", format!("[{}]", rows.join(",\n")).as_bytes());
+    let envelope = |r: &str| {
+        format!(
+            r#"{{"time":"2026-11-30T11:00:00Z","tenantId":"t","operationName":"Publish","category":"AdvancedHunting-DeviceNetworkEvents","properties":{r}}}"#
+        )
+    };
+    let streaming: Vec<String> = rows.iter().map(|r| envelope(r)).collect();
+    let mut mixed = streaming.join("\n");
+    mixed.push_str("\n{\"time\":\"x\",\"category\":\"AdvancedHunting-DeviceProcessEvents\",\"properties\":{\"FileName\":\"cmd.exe\"}}\n");
+    write(dir, "streaming/export.log", mixed.as_bytes());
+    write(dir, "streaming-gz/export.json.gz", &gzip(mixed.as_bytes()));
+    let batched = format!("{{\"records\": [{}]}}\n", streaming.join(","));
+    write(dir, "batched/hub.json", batched.as_bytes());
+    let sentinel: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            r.replace("\"Timestamp\"", "\"TimeGenerated\"").replacen(
+                '{',
+                "{\"Type\":\"DeviceNetworkEvents\",",
+                1,
+            )
+        })
+        .collect();
+    write(dir, "sentinel/query-results.json", (sentinel.join("\n") + "\n").as_bytes());
+}
+
+#[test]
+fn every_export_format_gives_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    exports(dir.path());
+    let want = r#"{"columns":[{"name":"DeviceName","type":"string"},{"name":"n","type":"long"},{"name":"urls","type":"dynamic"},{"name":"ports","type":"dynamic"}],"rows":[["ws-01",2,["a.example.com","b.example.com"],[443,80]],["ws-02",1,["c,example.com"],[]]]}"#;
+    for folder in ["csv", "ndjson", "array", "streaming", "streaming-gz", "batched", "sentinel"] {
+        let out =
+            quarry(&["query", "--strict", "--format", "json", "--data", folder, QUERY], dir.path());
+        assert_eq!(out.status.code(), Some(0), "{folder}: {}", stderr(&out));
+        let got: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let mut got = got;
+        for row in got["rows"].as_array_mut().unwrap() {
+            for cell in row.as_array_mut().unwrap() {
+                if let Some(a) = cell.as_array_mut() {
+                    a.sort_by_key(|v| v.to_string());
+                }
+            }
+        }
+        let mut want: serde_json::Value = serde_json::from_str(want).unwrap();
+        want["rows"][0][3] = serde_json::json!([443, 80]);
+        want["rows"][0][3].as_array_mut().unwrap().sort_by_key(|v| v.to_string());
+        assert_eq!(got, want, "{folder}");
+    }
+    // A glob, standard input, and --table.
+    let out = quarry(
+        &["query", "--format", "csv", "--data", "nd*/*.ndjson", "DeviceNetworkEvents | count"],
+        dir.path(),
+    );
+    assert_eq!(stdout(&out), "Count\n3\n", "{}", stderr(&out));
+    let input = std::fs::read(dir.path().join("streaming/export.log")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quarry"))
+        .args(["query", "--format", "csv", "--data", "-", "DeviceProcessEvents | project FileName"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(stdout(&out), "FileName\ncmd.exe\n");
+    let out = quarry(
+        &[
+            "query",
+            "--format",
+            "csv",
+            "--table",
+            "DeviceNetworkEvents=csv/DeviceNetworkEvents.csv",
+            "DeviceNetworkEvents | count",
+        ],
+        dir.path(),
+    );
+    assert_eq!(stdout(&out), "Count\n3\n", "{}", stderr(&out));
+}
+
+#[test]
+fn tables_lists_what_the_data_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    exports(dir.path());
+    write(
+        dir.path(),
+        "streaming/extra/DeviceNetworkEvents.ndjson",
+        br#"{"Timestamp":"2026-11-30T09:00:00Z","DeviceName":"ws-09","Mystery":1}"#,
+    );
+    let out = quarry(&["tables", "--format", "json", "--data", "streaming"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    insta::assert_snapshot!(stdout(&out), @r#"
+    [
+      {
+        "table": "DeviceNetworkEvents",
+        "known": true,
+        "files": [
+          "streaming/export.log",
+          "streaming/extra/DeviceNetworkEvents.ndjson"
+        ],
+        "rows": 4,
+        "first_time": "2026-11-30T09:00:00Z",
+        "last_time": "2026-11-30T10:10:00Z",
+        "unknown_columns": [
+          "Mystery"
+        ]
+      },
+      {
+        "table": "DeviceProcessEvents",
+        "known": true,
+        "files": [
+          "streaming/export.log"
+        ],
+        "rows": 1,
+        "first_time": null,
+        "last_time": null,
+        "unknown_columns": []
+      }
+    ]
+    "#);
+}
+
+#[test]
+fn unreadable_input_is_counted_with_its_places() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "data/DeviceNetworkEvents/a.ndjson", b"{\"DeviceName\":\"ws-01\",\"RemotePort\":443}\n{\"DeviceName\": ws-02}\n{\"DeviceName\":\"ws-03\",\"RemotePort\":\"https\"}\n\n{\"DeviceName\":\"ws-04\",\"Timestamp\":\"yesterday\"}\n");
+    write(
+        d,
+        "data/DeviceNetworkEvents/b.csv",
+        b"DeviceName,RemotePort\nws-05,22\nws-06,22,extra\n",
+    );
+    let mut truncated = gzip(b"{\"DeviceName\":\"ws-07\"}\n{\"DeviceName\":\"ws-08\"}\n");
+    truncated.truncate(truncated.len() - 6);
+    write(d, "data/DeviceNetworkEvents/c.ndjson.gz", &truncated);
+    write(d, "data/DeviceNetworkEvents/d.json", b"");
+    let out = quarry(
+        &["query", "--format", "csv", "--data", "data", "DeviceNetworkEvents | summarize count()"],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    insta::assert_snapshot!(stdout(&out), @r"
+    count_
+    6
+    ");
+    insta::assert_snapshot!(stderr(&out), @r"
+    data/DeviceNetworkEvents/a.ndjson: 3 rows or values unreadable: 1 a value that is not a datetime, 1 a value that is not an int, 1 not valid JSON
+      data/DeviceNetworkEvents/a.ndjson:2: not valid JSON (expected value)
+      data/DeviceNetworkEvents/a.ndjson:3: a value that is not an int (column RemotePort)
+      data/DeviceNetworkEvents/a.ndjson:5: a value that is not a datetime (column Timestamp)
+    data/DeviceNetworkEvents/b.csv: 1 row or value unreadable: 1 3 fields where the header has 2
+      data/DeviceNetworkEvents/b.csv:3: 3 fields where the header has 2
+    data/DeviceNetworkEvents/c.ndjson.gz: 1 row or value unreadable: 1 the compressed stream ends early or is corrupt
+      data/DeviceNetworkEvents/c.ndjson.gz:3: the compressed stream ends early or is corrupt (unexpected end of file)
+    data/DeviceNetworkEvents/d.json: 1 row or value unreadable: 1 the file is empty
+      data/DeviceNetworkEvents/d.json: the file is empty
+    ");
+    let out = quarry(
+        &[
+            "query",
+            "--strict",
+            "--format",
+            "csv",
+            "--data",
+            "data",
+            "DeviceNetworkEvents | summarize count()",
+        ],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).ends_with("error: --strict: 6 rows or values of the data could not be read\n"),
+        "{}",
+        stderr(&out)
+    );
+    let out = quarry(&["tables", "--strict", "--data", "data"], d);
+    assert_eq!(out.status.code(), Some(1));
+}

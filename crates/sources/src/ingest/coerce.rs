@@ -1,0 +1,354 @@
+//! Fitting values to a table's column types, with the conversions exports need: datetimes as
+//! text in the formats they use, numbers written as strings, dynamic values held as JSON text.
+//! A value that cannot become its column's type is null, and reported.
+
+use datafusion::arrow::array::{
+    ArrayRef, BooleanBuilder, Decimal128Builder, DurationNanosecondBuilder, Float64Builder,
+    Int32Builder, Int64Builder, StringBuilder, TimestampNanosecondBuilder,
+};
+use quarry_functions::KqlType;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Builds one column of a batch.
+pub enum ColumnBuilder {
+    Bool(BooleanBuilder),
+    Int(Int32Builder),
+    Long(Int64Builder),
+    Real(Float64Builder),
+    Decimal(Decimal128Builder),
+    /// string, guid and dynamic: text.
+    Text(StringBuilder, KqlType),
+    DateTime(TimestampNanosecondBuilder),
+    TimeSpan(DurationNanosecondBuilder),
+}
+
+impl ColumnBuilder {
+    pub fn new(ty: KqlType, capacity: usize) -> ColumnBuilder {
+        match ty {
+            KqlType::Bool => ColumnBuilder::Bool(BooleanBuilder::with_capacity(capacity)),
+            KqlType::Int => ColumnBuilder::Int(Int32Builder::with_capacity(capacity)),
+            KqlType::Long => ColumnBuilder::Long(Int64Builder::with_capacity(capacity)),
+            KqlType::Real => ColumnBuilder::Real(Float64Builder::with_capacity(capacity)),
+            KqlType::Decimal => ColumnBuilder::Decimal(
+                Decimal128Builder::with_capacity(capacity)
+                    .with_precision_and_scale(
+                        quarry_functions::types::DECIMAL_PRECISION,
+                        quarry_functions::types::DECIMAL_SCALE,
+                    )
+                    .unwrap_or_else(|_| Decimal128Builder::with_capacity(capacity)),
+            ),
+            KqlType::String | KqlType::Guid | KqlType::Dynamic => {
+                ColumnBuilder::Text(StringBuilder::with_capacity(capacity, capacity * 16), ty)
+            }
+            KqlType::DateTime => {
+                ColumnBuilder::DateTime(TimestampNanosecondBuilder::with_capacity(capacity))
+            }
+            KqlType::TimeSpan => {
+                ColumnBuilder::TimeSpan(DurationNanosecondBuilder::with_capacity(capacity))
+            }
+        }
+    }
+
+    /// Appends a value; `Err(())` when it cannot be converted (a null is appended instead).
+    pub fn push(&mut self, value: Option<&Value>) -> Result<(), ()> {
+        let value = match value {
+            None | Some(Value::Null) => {
+                self.push_null();
+                return Ok(());
+            }
+            // Exports write a missing number or date as an empty string.
+            Some(Value::String(s)) if s.is_empty() && !matches!(self, ColumnBuilder::Text(..)) => {
+                self.push_null();
+                return Ok(());
+            }
+            Some(v) => v,
+        };
+        let ok = match self {
+            ColumnBuilder::Bool(b) => to_bool(value).map(|v| b.append_value(v)),
+            ColumnBuilder::Int(b) => {
+                to_long(value).and_then(|v| i32::try_from(v).ok()).map(|v| b.append_value(v))
+            }
+            ColumnBuilder::Long(b) => to_long(value).map(|v| b.append_value(v)),
+            ColumnBuilder::Real(b) => to_real(value).map(|v| b.append_value(v)),
+            ColumnBuilder::Decimal(b) => to_decimal(value).map(|v| b.append_value(v)),
+            ColumnBuilder::Text(b, ty) => {
+                b.append_value(text(value, *ty));
+                Some(())
+            }
+            ColumnBuilder::DateTime(b) => to_datetime(value).map(|v| b.append_value(v)),
+            ColumnBuilder::TimeSpan(b) => to_timespan(value).map(|v| b.append_value(v)),
+        };
+        match ok {
+            Some(()) => Ok(()),
+            None => {
+                self.push_null();
+                Err(())
+            }
+        }
+    }
+
+    fn push_null(&mut self) {
+        match self {
+            ColumnBuilder::Bool(b) => b.append_null(),
+            ColumnBuilder::Int(b) => b.append_null(),
+            ColumnBuilder::Long(b) => b.append_null(),
+            ColumnBuilder::Real(b) => b.append_null(),
+            ColumnBuilder::Decimal(b) => b.append_null(),
+            // Strings are never null in KQL; guids and dynamic values are.
+            ColumnBuilder::Text(b, KqlType::String) => b.append_value(""),
+            ColumnBuilder::Text(b, _) => b.append_null(),
+            ColumnBuilder::DateTime(b) => b.append_null(),
+            ColumnBuilder::TimeSpan(b) => b.append_null(),
+        }
+    }
+
+    pub fn finish(&mut self) -> ArrayRef {
+        match self {
+            ColumnBuilder::Bool(b) => Arc::new(b.finish()),
+            ColumnBuilder::Int(b) => Arc::new(b.finish()),
+            ColumnBuilder::Long(b) => Arc::new(b.finish()),
+            ColumnBuilder::Real(b) => Arc::new(b.finish()),
+            ColumnBuilder::Decimal(b) => Arc::new(b.finish()),
+            ColumnBuilder::Text(b, _) => Arc::new(b.finish()),
+            ColumnBuilder::DateTime(b) => Arc::new(b.finish()),
+            ColumnBuilder::TimeSpan(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+fn text(value: &Value, ty: KqlType) -> String {
+    match (value, ty) {
+        // A dynamic column written as JSON text holds the JSON value; other text is a string.
+        (Value::String(s), KqlType::Dynamic) => {
+            let t = s.trim_start();
+            if (t.starts_with('{') || t.starts_with('['))
+                && serde_json::from_str::<Value>(s).is_ok()
+            {
+                s.clone()
+            } else {
+                Value::String(s.clone()).to_string()
+            }
+        }
+        (Value::String(s), _) => s.clone(),
+        (other, KqlType::Dynamic) => other.to_string(),
+        (Value::Bool(b), _) => b.to_string(),
+        (other, _) => other.to_string(),
+    }
+}
+
+fn to_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(0) => Some(false),
+            Some(1) => Some(true),
+            _ => None,
+        },
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn to_long(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => {
+            n.as_i64().or_else(|| n.as_u64().and_then(|u| i64::try_from(u).ok())).or_else(|| {
+                n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18).map(|f| f as i64)
+            })
+        }
+        Value::String(s) => {
+            let t = s.trim();
+            t.parse::<i64>().ok().or_else(|| {
+                t.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
+                    .map(|f| f as i64)
+            })
+        }
+        Value::Bool(b) => Some(i64::from(*b)),
+        _ => None,
+    }
+}
+
+fn to_real(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => match s.trim() {
+            "NaN" => Some(f64::NAN),
+            "Infinity" | "+Infinity" => Some(f64::INFINITY),
+            "-Infinity" => Some(f64::NEG_INFINITY),
+            t => t.parse::<f64>().ok(),
+        },
+        _ => None,
+    }
+}
+
+fn to_decimal(v: &Value) -> Option<i128> {
+    let text = match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_string(),
+        _ => return None,
+    };
+    let scale = quarry_functions::types::DECIMAL_SCALE as usize;
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest.to_string()),
+        None => (false, text.trim_start_matches('+').to_string()),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((&digits, ""));
+    if whole.is_empty() && fraction.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !fraction.chars().all(|c| c.is_ascii_digit())
+        || fraction.len() > scale
+    {
+        return None;
+    }
+    let mut value: i128 = 0;
+    for c in whole
+        .chars()
+        .chain(fraction.chars())
+        .chain(std::iter::repeat_n('0', scale - fraction.len()))
+    {
+        value = value.checked_mul(10)?.checked_add(i128::from(c as u8 - b'0'))?;
+    }
+    Some(if negative { -value } else { value })
+}
+
+/// Datetimes as exports write them: ISO 8601 (with up to 7 fraction digits), the forms
+/// `todatetime()` accepts, and the Azure portal's `11/20/2020, 4:20:29.443 PM`.
+pub fn parse_export_datetime(text: &str) -> Option<i64> {
+    quarry_functions::time::parse_datetime(text).or_else(|| {
+        let t = text.trim();
+        [
+            "%m/%d/%Y, %I:%M:%S%.f %p",
+            "%m/%d/%Y, %I:%M:%S %p",
+            "%m/%d/%Y %I:%M:%S%.f %p",
+            "%m/%d/%Y %I:%M:%S %p",
+        ]
+        .iter()
+        .find_map(|layout| chrono::NaiveDateTime::parse_from_str(t, layout).ok())
+        .and_then(|dt| dt.and_utc().timestamp_nanos_opt())
+    })
+}
+
+fn to_datetime(v: &Value) -> Option<i64> {
+    match v {
+        Value::String(s) => parse_export_datetime(s),
+        _ => None,
+    }
+}
+
+fn to_timespan(v: &Value) -> Option<i64> {
+    match v {
+        Value::String(s) => quarry_functions::time::parse_timespan(s),
+        _ => None,
+    }
+}
+
+/// The KQL type a value suggests, for columns the catalog does not know.
+pub fn infer(v: &Value) -> Option<KqlType> {
+    match v {
+        Value::Null => None,
+        Value::Bool(_) => Some(KqlType::Bool),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Some(KqlType::Long),
+        Value::Number(_) => Some(KqlType::Real),
+        Value::String(s) if s.is_empty() => None,
+        Value::String(s) if looks_like_datetime(s) => Some(KqlType::DateTime),
+        Value::String(_) => Some(KqlType::String),
+        Value::Array(_) | Value::Object(_) => Some(KqlType::Dynamic),
+    }
+}
+
+/// An ISO 8601 date and time (`2024-06-15T12:00:00Z`, `2024-06-15 12:00:00.123`): only those
+/// make a column of an unknown table a datetime.
+fn looks_like_datetime(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 19
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && (b[10] == b'T' || b[10] == b' ')
+        && b[13] == b':'
+        && quarry_functions::time::parse_datetime(s).is_some()
+}
+
+/// The type that holds values of both types (long and real make real; anything else with
+/// something different makes string).
+pub fn widen(a: KqlType, b: KqlType) -> KqlType {
+    match (a, b) {
+        (a, b) if a == b => a,
+        (KqlType::Long, KqlType::Real) | (KqlType::Real, KqlType::Long) => KqlType::Real,
+        (KqlType::Dynamic, _) | (_, KqlType::Dynamic) => KqlType::Dynamic,
+        _ => KqlType::String,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::{Int64Type, TimestampNanosecondType};
+    use serde_json::json;
+
+    #[test]
+    fn numbers_written_as_strings_and_bad_values() {
+        let mut b = ColumnBuilder::new(KqlType::Long, 4);
+        assert_eq!(b.push(Some(&json!("42"))), Ok(()));
+        assert_eq!(b.push(Some(&json!(7))), Ok(()));
+        assert_eq!(b.push(Some(&json!("4.0"))), Ok(()));
+        assert_eq!(b.push(Some(&json!("forty"))), Err(()));
+        assert_eq!(b.push(None), Ok(()));
+        let a = b.finish();
+        let a = a.as_primitive::<Int64Type>();
+        assert_eq!((a.value(0), a.value(1), a.value(2)), (42, 7, 4));
+        assert!(a.is_null(3) && a.is_null(4));
+    }
+
+    #[test]
+    fn export_datetimes() {
+        let iso = parse_export_datetime("2024-06-15T12:00:00.1234567Z").unwrap();
+        assert_eq!(iso % 1_000_000_000, 123_456_700);
+        let portal = parse_export_datetime("11/20/2020, 4:20:29.443 PM").unwrap();
+        assert_eq!(portal, parse_export_datetime("2020-11-20T16:20:29.443Z").unwrap());
+        let mut b = ColumnBuilder::new(KqlType::DateTime, 2);
+        assert_eq!(b.push(Some(&json!("yesterday"))), Err(()));
+        assert_eq!(b.push(Some(&json!("2024-06-15 12:00:00"))), Ok(()));
+        let a = b.finish();
+        assert!(a.as_primitive::<TimestampNanosecondType>().is_null(0));
+    }
+
+    #[test]
+    fn strings_are_never_null_and_dynamic_keeps_json() {
+        let mut s = ColumnBuilder::new(KqlType::String, 2);
+        s.push(None).unwrap();
+        s.push(Some(&json!(12))).unwrap();
+        let a = s.finish();
+        assert_eq!((a.as_string::<i32>().value(0), a.as_string::<i32>().value(1)), ("", "12"));
+        let mut d = ColumnBuilder::new(KqlType::Dynamic, 3);
+        d.push(Some(&json!("{\"a\": 1}"))).unwrap();
+        d.push(Some(&json!({"b": [1, 2]}))).unwrap();
+        d.push(Some(&json!("plain"))).unwrap();
+        let a = d.finish();
+        let a = a.as_string::<i32>();
+        assert_eq!(
+            (a.value(0), a.value(1), a.value(2)),
+            ("{\"a\": 1}", "{\"b\":[1,2]}", "\"plain\"")
+        );
+    }
+
+    #[test]
+    fn decimals_and_inference() {
+        assert_eq!(to_decimal(&json!("1.5")), Some(15 * 10i128.pow(17)));
+        assert_eq!(to_decimal(&json!("x")), None);
+        assert_eq!(infer(&json!(1)), Some(KqlType::Long));
+        assert_eq!(infer(&json!("2021-08-02T13:29:25.983Z")), Some(KqlType::DateTime));
+        assert_eq!(infer(&json!("2021-08-02")), Some(KqlType::String));
+        assert_eq!(widen(KqlType::DateTime, KqlType::String), KqlType::String);
+        assert_eq!(widen(KqlType::Long, KqlType::Real), KqlType::Real);
+        assert_eq!(widen(KqlType::Long, KqlType::Bool), KqlType::String);
+    }
+}
