@@ -175,14 +175,13 @@ fn unreadable_input_is_counted_with_its_places() {
     truncated.truncate(truncated.len() - 6);
     write(d, "data/DeviceNetworkEvents/c.ndjson.gz", &truncated);
     write(d, "data/DeviceNetworkEvents/d.json", b"");
-    let out = quarry(
-        &["query", "--format", "csv", "--data", "data", "DeviceNetworkEvents | summarize count()"],
-        d,
-    );
+    // Values are checked as a query reads them: this one reads the port and the time.
+    let query = "DeviceNetworkEvents | summarize count(), max(RemotePort), max(Timestamp)";
+    let out = quarry(&["query", "--format", "csv", "--data", "data", query], d);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     insta::assert_snapshot!(stdout(&out), @r"
-    count_
-    6
+    count_,max_RemotePort,max_Timestamp
+    6,443,
     ");
     insta::assert_snapshot!(stderr(&out), @r"
     data/DeviceNetworkEvents/a.ndjson: 3 rows or values unreadable: 1 a value that is not a datetime, 1 a value that is not an int, 1 not valid JSON
@@ -196,24 +195,21 @@ fn unreadable_input_is_counted_with_its_places() {
     data/DeviceNetworkEvents/d.json: 1 row or value unreadable: 1 the file is empty
       data/DeviceNetworkEvents/d.json: the file is empty
     ");
-    let out = quarry(
-        &[
-            "query",
-            "--strict",
-            "--format",
-            "csv",
-            "--data",
-            "data",
-            "DeviceNetworkEvents | summarize count()",
-        ],
-        d,
-    );
+    let out = quarry(&["query", "--strict", "--format", "csv", "--data", "data", query], d);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).ends_with("error: --strict: 6 rows or values of the data could not be read\n"),
         "{}",
         stderr(&out)
     );
+    // `tables` reads every column: it finds the bad values whatever the columns.
     let out = quarry(&["tables", "--strict", "--data", "data"], d);
     assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("a.ndjson:3: a value that is not an int (column RemotePort)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = quarry(&["query", "--strict", "--data", "data", "DeviceNetworkEvents | count"], d);
+    assert!(!stderr(&out).contains("RemotePort"), "{}", stderr(&out));
 }

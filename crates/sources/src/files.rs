@@ -148,8 +148,7 @@ impl DataCatalog {
                 known: bundled::schema(&name).is_some(),
             };
             let columns = table.columns.clone();
-            let provider =
-                table.provider(&problems).map_err(|e| DataError(format!("table {name}: {e}")))?;
+            let provider = table.provider(&problems);
             tracing::debug!(table = %name, files = source.files.len(), columns = columns.len(), "table from text files");
             catalog
                 .tables

@@ -50,6 +50,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let catalog = args.data.load(&args.data.data, &ctx).await?;
         let mut reports = Vec::new();
         for source in catalog.sources() {
+            validate(&catalog, &source.name, &ctx).await?;
             let (rows, first_time, last_time) = stats(&catalog, &source.name, &ctx).await?;
             reports.push(TableReport {
                 table: source.name.clone(),
@@ -99,6 +100,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
     out.flush()?;
     let failed = report_problems(&catalog, args.data.strict);
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Reads every column of every row, so that each value that cannot be read is counted.
+async fn validate(
+    catalog: &quarry_sources::DataCatalog,
+    table: &str,
+    ctx: &SessionContext,
+) -> Result<()> {
+    use futures::StreamExt;
+    let Some(provider) = catalog.table(table).and_then(|t| t.provider) else { return Ok(()) };
+    let mut stream = ctx.read_table(provider)?.execute_stream().await?;
+    while let Some(batch) = stream.next().await {
+        batch?;
+    }
+    Ok(())
 }
 
 /// A table's row count and time range (of `Timestamp`, else `TimeGenerated`).

@@ -2,12 +2,13 @@
 //! text in the formats they use, numbers written as strings, dynamic values held as JSON text.
 //! A value that cannot become its column's type is null, and reported.
 
+use super::input::{Field, json_string};
 use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Decimal128Builder, DurationNanosecondBuilder, Float64Builder,
     Int32Builder, Int64Builder, StringBuilder, TimestampNanosecondBuilder,
 };
 use quarry_functions::KqlType;
-use serde_json::Value;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// Builds one column of a batch.
@@ -51,33 +52,41 @@ impl ColumnBuilder {
     }
 
     /// Appends a value; `Err(())` when it cannot be converted (a null is appended instead).
-    pub fn push(&mut self, value: Option<&Value>) -> Result<(), ()> {
-        let value = match value {
-            None | Some(Value::Null) => {
+    pub fn push(&mut self, field: Option<Field<'_>>) -> Result<(), ()> {
+        let cell = match field.map(Cell::of) {
+            None | Some(Cell::Null) => {
                 self.push_null();
                 return Ok(());
             }
             // Exports write a missing number or date as an empty string.
-            Some(Value::String(s)) if s.is_empty() && !matches!(self, ColumnBuilder::Text(..)) => {
+            Some(Cell::Str(s)) if s.is_empty() && !matches!(self, ColumnBuilder::Text(..)) => {
                 self.push_null();
                 return Ok(());
             }
-            Some(v) => v,
+            Some(c) => c,
         };
         let ok = match self {
-            ColumnBuilder::Bool(b) => to_bool(value).map(|v| b.append_value(v)),
+            ColumnBuilder::Bool(b) => to_bool(&cell).map(|v| b.append_value(v)),
             ColumnBuilder::Int(b) => {
-                to_long(value).and_then(|v| i32::try_from(v).ok()).map(|v| b.append_value(v))
+                to_long(&cell).and_then(|v| i32::try_from(v).ok()).map(|v| b.append_value(v))
             }
-            ColumnBuilder::Long(b) => to_long(value).map(|v| b.append_value(v)),
-            ColumnBuilder::Real(b) => to_real(value).map(|v| b.append_value(v)),
-            ColumnBuilder::Decimal(b) => to_decimal(value).map(|v| b.append_value(v)),
+            ColumnBuilder::Long(b) => to_long(&cell).map(|v| b.append_value(v)),
+            ColumnBuilder::Real(b) => to_real(&cell).map(|v| b.append_value(v)),
+            ColumnBuilder::Decimal(b) => to_decimal(&cell).map(|v| b.append_value(v)),
             ColumnBuilder::Text(b, ty) => {
-                b.append_value(text(value, *ty));
+                append_text(b, &cell, *ty);
                 Some(())
             }
-            ColumnBuilder::DateTime(b) => to_datetime(value).map(|v| b.append_value(v)),
-            ColumnBuilder::TimeSpan(b) => to_timespan(value).map(|v| b.append_value(v)),
+            ColumnBuilder::DateTime(b) => match &cell {
+                Cell::Str(s) => parse_export_datetime(s).map(|v| b.append_value(v)),
+                _ => None,
+            },
+            ColumnBuilder::TimeSpan(b) => match &cell {
+                Cell::Str(s) => {
+                    quarry_functions::time::parse_timespan(s).map(|v| b.append_value(v))
+                }
+                _ => None,
+            },
         };
         match ok {
             Some(()) => Ok(()),
@@ -117,81 +126,102 @@ impl ColumnBuilder {
     }
 }
 
-fn text(value: &Value, ty: KqlType) -> String {
-    match (value, ty) {
+/// A field's value, parsed as far as its kind: the text of strings and numbers is kept.
+enum Cell<'a> {
+    Null,
+    Bool(bool),
+    /// A JSON number's text.
+    Number(&'a str),
+    /// A JSON string's text, or a CSV cell.
+    Str(Cow<'a, str>),
+    /// A JSON object or array, as JSON text.
+    Json(&'a str),
+}
+
+impl<'a> Cell<'a> {
+    fn of(field: Field<'a>) -> Cell<'a> {
+        match field {
+            Field::Text(t) => Cell::Str(Cow::Borrowed(t)),
+            Field::Json(raw) => match raw.as_bytes().first() {
+                Some(b'n') => Cell::Null,
+                Some(b't') => Cell::Bool(true),
+                Some(b'f') => Cell::Bool(false),
+                Some(b'"') => Cell::Str(json_string(raw).unwrap_or(Cow::Borrowed(""))),
+                Some(b'{' | b'[') => Cell::Json(raw),
+                _ => Cell::Number(raw),
+            },
+        }
+    }
+}
+
+fn append_text(b: &mut StringBuilder, cell: &Cell<'_>, ty: KqlType) {
+    match (cell, ty) {
         // A dynamic column written as JSON text holds the JSON value; other text is a string.
-        (Value::String(s), KqlType::Dynamic) => {
+        (Cell::Str(s), KqlType::Dynamic) => {
             let t = s.trim_start();
             if (t.starts_with('{') || t.starts_with('['))
-                && serde_json::from_str::<Value>(s).is_ok()
+                && serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok()
             {
-                s.clone()
+                b.append_value(s);
             } else {
-                Value::String(s.clone()).to_string()
+                b.append_value(serde_json::Value::String(s.to_string()).to_string());
             }
         }
-        (Value::String(s), _) => s.clone(),
-        (other, KqlType::Dynamic) => other.to_string(),
-        (Value::Bool(b), _) => b.to_string(),
-        (other, _) => other.to_string(),
+        (Cell::Str(s), _) => b.append_value(s),
+        (Cell::Number(t) | Cell::Json(t), _) => b.append_value(t),
+        (Cell::Bool(v), _) => b.append_value(if *v { "true" } else { "false" }),
+        (Cell::Null, _) => b.append_null(),
     }
 }
 
-fn to_bool(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        Value::Number(n) => match n.as_i64() {
-            Some(0) => Some(false),
-            Some(1) => Some(true),
-            _ => None,
-        },
-        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" => Some(true),
-            "false" | "0" => Some(false),
-            _ => None,
-        },
+fn to_bool(c: &Cell<'_>) -> Option<bool> {
+    let text = match c {
+        Cell::Bool(b) => return Some(*b),
+        Cell::Number(t) => t,
+        Cell::Str(s) => s.as_ref(),
+        _ => return None,
+    };
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
         _ => None,
     }
 }
 
-fn to_long(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => {
-            n.as_i64().or_else(|| n.as_u64().and_then(|u| i64::try_from(u).ok())).or_else(|| {
-                n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18).map(|f| f as i64)
-            })
-        }
-        Value::String(s) => {
-            let t = s.trim();
-            t.parse::<i64>().ok().or_else(|| {
-                t.parse::<f64>()
-                    .ok()
-                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
-                    .map(|f| f as i64)
-            })
-        }
-        Value::Bool(b) => Some(i64::from(*b)),
+fn integral(t: &str) -> Option<i64> {
+    let t = t.trim();
+    t.parse::<i64>().ok().or_else(|| {
+        t.parse::<f64>().ok().filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18).map(|f| f as i64)
+    })
+}
+
+fn to_long(c: &Cell<'_>) -> Option<i64> {
+    match c {
+        Cell::Number(t) => integral(t),
+        Cell::Str(s) => integral(s),
+        Cell::Bool(b) => Some(i64::from(*b)),
         _ => None,
     }
 }
 
-fn to_real(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => match s.trim() {
-            "NaN" => Some(f64::NAN),
-            "Infinity" | "+Infinity" => Some(f64::INFINITY),
-            "-Infinity" => Some(f64::NEG_INFINITY),
-            t => t.parse::<f64>().ok(),
-        },
-        _ => None,
+fn to_real(c: &Cell<'_>) -> Option<f64> {
+    let text = match c {
+        Cell::Number(t) => t,
+        Cell::Str(s) => s.as_ref(),
+        _ => return None,
+    };
+    match text.trim() {
+        "NaN" => Some(f64::NAN),
+        "Infinity" | "+Infinity" => Some(f64::INFINITY),
+        "-Infinity" => Some(f64::NEG_INFINITY),
+        t => t.parse::<f64>().ok(),
     }
 }
 
-fn to_decimal(v: &Value) -> Option<i128> {
-    let text = match v {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.trim().to_string(),
+fn to_decimal(c: &Cell<'_>) -> Option<i128> {
+    let text = match c {
+        Cell::Number(t) => t.to_string(),
+        Cell::Str(s) => s.trim().to_string(),
         _ => return None,
     };
     let scale = quarry_functions::types::DECIMAL_SCALE as usize;
@@ -235,31 +265,17 @@ pub fn parse_export_datetime(text: &str) -> Option<i64> {
     })
 }
 
-fn to_datetime(v: &Value) -> Option<i64> {
-    match v {
-        Value::String(s) => parse_export_datetime(s),
-        _ => None,
-    }
-}
-
-fn to_timespan(v: &Value) -> Option<i64> {
-    match v {
-        Value::String(s) => quarry_functions::time::parse_timespan(s),
-        _ => None,
-    }
-}
-
 /// The KQL type a value suggests, for columns the catalog does not know.
-pub fn infer(v: &Value) -> Option<KqlType> {
-    match v {
-        Value::Null => None,
-        Value::Bool(_) => Some(KqlType::Bool),
-        Value::Number(n) if n.is_i64() || n.is_u64() => Some(KqlType::Long),
-        Value::Number(_) => Some(KqlType::Real),
-        Value::String(s) if s.is_empty() => None,
-        Value::String(s) if looks_like_datetime(s) => Some(KqlType::DateTime),
-        Value::String(_) => Some(KqlType::String),
-        Value::Array(_) | Value::Object(_) => Some(KqlType::Dynamic),
+pub fn infer(field: Field<'_>) -> Option<KqlType> {
+    match Cell::of(field) {
+        Cell::Null => None,
+        Cell::Bool(_) => Some(KqlType::Bool),
+        Cell::Number(t) if t.parse::<i64>().is_ok() => Some(KqlType::Long),
+        Cell::Number(_) => Some(KqlType::Real),
+        Cell::Str(s) if s.is_empty() => None,
+        Cell::Str(s) if looks_like_datetime(&s) => Some(KqlType::DateTime),
+        Cell::Str(_) => Some(KqlType::String),
+        Cell::Json(_) => Some(KqlType::Dynamic),
     }
 }
 
@@ -292,20 +308,24 @@ mod tests {
     use super::*;
     use datafusion::arrow::array::{Array, AsArray};
     use datafusion::arrow::datatypes::{Int64Type, TimestampNanosecondType};
-    use serde_json::json;
+
+    fn json(t: &str) -> Option<Field<'_>> {
+        Some(Field::Json(t))
+    }
 
     #[test]
     fn numbers_written_as_strings_and_bad_values() {
         let mut b = ColumnBuilder::new(KqlType::Long, 4);
-        assert_eq!(b.push(Some(&json!("42"))), Ok(()));
-        assert_eq!(b.push(Some(&json!(7))), Ok(()));
-        assert_eq!(b.push(Some(&json!("4.0"))), Ok(()));
-        assert_eq!(b.push(Some(&json!("forty"))), Err(()));
+        assert_eq!(b.push(json(r#""42""#)), Ok(()));
+        assert_eq!(b.push(json("7")), Ok(()));
+        assert_eq!(b.push(Some(Field::Text("4.0"))), Ok(()));
+        assert_eq!(b.push(json(r#""forty""#)), Err(()));
         assert_eq!(b.push(None), Ok(()));
+        assert_eq!(b.push(json(r#""""#)), Ok(()));
         let a = b.finish();
         let a = a.as_primitive::<Int64Type>();
         assert_eq!((a.value(0), a.value(1), a.value(2)), (42, 7, 4));
-        assert!(a.is_null(3) && a.is_null(4));
+        assert!(a.is_null(3) && a.is_null(4) && a.is_null(5));
     }
 
     #[test]
@@ -315,23 +335,25 @@ mod tests {
         let portal = parse_export_datetime("11/20/2020, 4:20:29.443 PM").unwrap();
         assert_eq!(portal, parse_export_datetime("2020-11-20T16:20:29.443Z").unwrap());
         let mut b = ColumnBuilder::new(KqlType::DateTime, 2);
-        assert_eq!(b.push(Some(&json!("yesterday"))), Err(()));
-        assert_eq!(b.push(Some(&json!("2024-06-15 12:00:00"))), Ok(()));
+        assert_eq!(b.push(json(r#""yesterday""#)), Err(()));
+        assert_eq!(b.push(Some(Field::Text("2024-06-15 12:00:00"))), Ok(()));
         let a = b.finish();
         assert!(a.as_primitive::<TimestampNanosecondType>().is_null(0));
     }
 
     #[test]
     fn strings_are_never_null_and_dynamic_keeps_json() {
-        let mut s = ColumnBuilder::new(KqlType::String, 2);
+        let mut s = ColumnBuilder::new(KqlType::String, 3);
         s.push(None).unwrap();
-        s.push(Some(&json!(12))).unwrap();
+        s.push(json("12")).unwrap();
+        s.push(json(r#""a \"quoted\" word""#)).unwrap();
         let a = s.finish();
-        assert_eq!((a.as_string::<i32>().value(0), a.as_string::<i32>().value(1)), ("", "12"));
+        let a = a.as_string::<i32>();
+        assert_eq!((a.value(0), a.value(1), a.value(2)), ("", "12", "a \"quoted\" word"));
         let mut d = ColumnBuilder::new(KqlType::Dynamic, 3);
-        d.push(Some(&json!("{\"a\": 1}"))).unwrap();
-        d.push(Some(&json!({"b": [1, 2]}))).unwrap();
-        d.push(Some(&json!("plain"))).unwrap();
+        d.push(json(r#""{\"a\": 1}""#)).unwrap();
+        d.push(json(r#"{"b":[1,2]}"#)).unwrap();
+        d.push(json(r#""plain""#)).unwrap();
         let a = d.finish();
         let a = a.as_string::<i32>();
         assert_eq!(
@@ -342,13 +364,14 @@ mod tests {
 
     #[test]
     fn decimals_and_inference() {
-        assert_eq!(to_decimal(&json!("1.5")), Some(15 * 10i128.pow(17)));
-        assert_eq!(to_decimal(&json!("x")), None);
-        assert_eq!(infer(&json!(1)), Some(KqlType::Long));
-        assert_eq!(infer(&json!("2021-08-02T13:29:25.983Z")), Some(KqlType::DateTime));
-        assert_eq!(infer(&json!("2021-08-02")), Some(KqlType::String));
-        assert_eq!(widen(KqlType::DateTime, KqlType::String), KqlType::String);
+        assert_eq!(to_decimal(&Cell::Str("1.5".into())), Some(15 * 10i128.pow(17)));
+        assert_eq!(to_decimal(&Cell::Str("x".into())), None);
+        assert_eq!(infer(Field::Json("1")), Some(KqlType::Long));
+        assert_eq!(infer(Field::Json("1.5")), Some(KqlType::Real));
+        assert_eq!(infer(Field::Json(r#""2021-08-02T13:29:25.983Z""#)), Some(KqlType::DateTime));
+        assert_eq!(infer(Field::Text("2021-08-02")), Some(KqlType::String));
         assert_eq!(widen(KqlType::Long, KqlType::Real), KqlType::Real);
         assert_eq!(widen(KqlType::Long, KqlType::Bool), KqlType::String);
+        assert_eq!(widen(KqlType::DateTime, KqlType::String), KqlType::String);
     }
 }

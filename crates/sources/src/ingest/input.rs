@@ -2,7 +2,7 @@
 //! shapes exports use (plain rows, the Defender streaming envelope, `{"records": [...]}`
 //! batches, Log Analytics rows with a `Type` column, JSON arrays, CSV with a header line).
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -65,11 +65,198 @@ impl TextFile {
 }
 
 /// One row as read, before it is fitted to a table: where it came from, the table the record
-/// names (envelope `category`, or a `Type` column), and its fields.
-pub struct Record {
+/// names (envelope `category`, or a `Type` column), and its fields, borrowed from the input and
+/// parsed only when a column needs them.
+pub struct Record<'a> {
     pub line: u64,
     pub table: Option<String>,
-    pub fields: Map<String, Value>,
+    pub fields: Fields<'a>,
+}
+
+/// A record's fields.
+pub enum Fields<'a> {
+    /// A JSON object's members, their values as JSON text.
+    Json(Vec<(Cow<'a, str>, &'a str)>),
+    /// A CSV row: the header's names and the row's cells (an empty cell is missing).
+    Csv(&'a [String], &'a csv::StringRecord),
+}
+
+/// One field's value.
+#[derive(Clone, Copy, Debug)]
+pub enum Field<'a> {
+    /// JSON text of any value.
+    Json(&'a str),
+    /// A CSV cell.
+    Text(&'a str),
+}
+
+impl<'a> Fields<'a> {
+    /// The field named `name`. `hint` remembers where it was last found: rows of one export
+    /// list their fields in the same order, so the search mostly succeeds at once.
+    pub fn get(&self, name: &str, hint: &mut usize) -> Option<Field<'a>> {
+        match self {
+            Fields::Json(members) => {
+                if let Some((k, v)) = members.get(*hint)
+                    && k == name
+                {
+                    return Some(Field::Json(v));
+                }
+                let i = members.iter().position(|(k, _)| k == name)?;
+                *hint = i;
+                Some(Field::Json(members[i].1))
+            }
+            Fields::Csv(headers, record) => {
+                if headers.get(*hint).is_some_and(|h| h == name) {
+                    return record.get(*hint).filter(|v| !v.is_empty()).map(Field::Text);
+                }
+                let i = headers.iter().position(|h| h == name)?;
+                *hint = i;
+                record.get(i).filter(|v| !v.is_empty()).map(Field::Text)
+            }
+        }
+    }
+
+    /// Every field, in order.
+    pub fn each(&self, f: &mut dyn FnMut(&str, Field<'a>)) {
+        match self {
+            Fields::Json(members) => members.iter().for_each(|(k, v)| f(k, Field::Json(v))),
+            Fields::Csv(headers, record) => headers
+                .iter()
+                .zip(record.iter())
+                .filter(|(_, v)| !v.is_empty())
+                .for_each(|(k, v)| f(k, Field::Text(v))),
+        }
+    }
+}
+
+/// The members of a JSON object known to be valid: keys (unescaped, export suffixes such as
+/// ` [UTC]` removed) and the JSON text of each value.
+fn members(text: &str) -> Vec<(Cow<'_, str>, &str)> {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(32);
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return out;
+    }
+    i += 1;
+    loop {
+        i = skip_ws(b, i);
+        if b.get(i) != Some(&b'"') {
+            return out;
+        }
+        let key_end = string_end(b, i);
+        let key = json_string(&text[i..key_end]).unwrap_or(Cow::Borrowed(""));
+        let key = match key {
+            Cow::Borrowed(k) => Cow::Borrowed(column_name(k)),
+            Cow::Owned(k) => Cow::Owned(column_name(&k).to_string()),
+        };
+        i = skip_ws(b, key_end);
+        i = skip_ws(b, i + 1); // the ':'
+        let value_end = value_end(b, i);
+        out.push((key, &text[i..value_end]));
+        i = skip_ws(b, value_end);
+        match b.get(i) {
+            Some(b',') => i += 1,
+            _ => return out,
+        }
+    }
+}
+
+/// The elements of a JSON array known to be valid, as JSON texts.
+fn elements(text: &str) -> Vec<&str> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'[') {
+        return out;
+    }
+    i = skip_ws(b, i + 1);
+    if b.get(i) == Some(&b']') {
+        return out;
+    }
+    loop {
+        i = skip_ws(b, i);
+        let end = value_end(b, i);
+        out.push(&text[i..end]);
+        i = skip_ws(b, end);
+        match b.get(i) {
+            Some(b',') => i += 1,
+            _ => return out,
+        }
+    }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    i
+}
+
+/// The index after the string that starts at `i` (a `"`).
+fn string_end(b: &[u8], mut i: usize) -> usize {
+    i += 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
+/// The index after the value that starts at `i`.
+fn value_end(b: &[u8], i: usize) -> usize {
+    match b.get(i) {
+        Some(b'"') => string_end(b, i),
+        Some(b'{' | b'[') => {
+            let mut depth = 0usize;
+            let mut j = i;
+            while j < b.len() {
+                match b[j] {
+                    b'"' => {
+                        j = string_end(b, j);
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return j + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            b.len()
+        }
+        _ => {
+            let mut j = i;
+            while j < b.len() && !matches!(b[j], b',' | b'}' | b']') && !b[j].is_ascii_whitespace()
+            {
+                j += 1;
+            }
+            j
+        }
+    }
+}
+
+/// Whether a text is one valid JSON value; the parser's message when not.
+fn validate(text: &str) -> Result<(), String> {
+    serde_json::from_str::<serde::de::IgnoredAny>(text).map(|_| ()).map_err(|e| json_reason(&e))
+}
+
+/// A JSON string's text (unescaped), or `None` for other values.
+pub fn json_string(raw: &str) -> Option<Cow<'_, str>> {
+    if !raw.starts_with('"') {
+        return None;
+    }
+    if !raw[1..raw.len().saturating_sub(1)].contains('\\') {
+        return Some(Cow::Borrowed(&raw[1..raw.len() - 1]));
+    }
+    serde_json::from_str::<String>(raw).ok().map(Cow::Owned)
 }
 
 /// A problem with the input at a line (0 when the whole file is concerned).
@@ -79,8 +266,8 @@ pub struct Bad {
     pub reason: String,
 }
 
-pub enum Item {
-    Record(Record),
+pub enum Item<'a> {
+    Record(Record<'a>),
     Bad(Bad),
 }
 
@@ -95,56 +282,43 @@ pub fn column_name(name: &str) -> &str {
         .trim()
 }
 
-/// The records of one JSON value: an envelope, a batch of them, or a plain row.
-fn records_of(value: Value, line: u64, out: &mut Vec<Item>) {
-    match value {
-        Value::Object(mut object) => {
-            if let Some(Value::Array(records)) = object.get_mut("records") {
-                for r in std::mem::take(records) {
-                    records_of(r, line, out);
-                }
-                return;
-            }
-            let category = object
-                .get("category")
-                .and_then(Value::as_str)
-                .and_then(|c| c.strip_prefix(CATEGORY_PREFIX));
-            if let Some(table) = category.map(str::to_string)
-                && let Some(Value::Object(properties)) = object.remove("properties")
-            {
-                out.push(Item::Record(Record {
-                    line,
-                    table: Some(table),
-                    fields: normalize(properties),
-                }));
-                return;
-            }
-            let table = object
-                .get("Type")
-                .and_then(Value::as_str)
-                .filter(|t| !t.is_empty())
-                .map(str::to_string);
-            out.push(Item::Record(Record { line, table, fields: normalize(object) }));
-        }
-        Value::Array(items) => {
-            for item in items {
-                records_of(item, line, out);
-            }
-        }
-        _ => out.push(Item::Bad(Bad { line, reason: "a JSON value that is not an object".into() })),
+/// The records of one JSON text: an envelope, a batch of them, an array, or a plain row.
+/// Returns false when `f` asked to stop.
+fn records_of(raw: &str, line: u64, f: &mut dyn FnMut(Item<'_>) -> bool) -> bool {
+    if let Err(reason) = validate(raw) {
+        return f(Item::Bad(Bad { line, reason: format!("not valid JSON ({reason})") }));
     }
+    records_of_valid(raw, line, f)
 }
 
-fn normalize(fields: Map<String, Value>) -> Map<String, Value> {
-    if fields.keys().all(|k| column_name(k) == k) {
-        return fields;
+fn records_of_valid(raw: &str, line: u64, f: &mut dyn FnMut(Item<'_>) -> bool) -> bool {
+    let raw = raw.trim_start();
+    if raw.starts_with('[') {
+        return elements(raw).into_iter().all(|item| records_of_valid(item, line, f));
     }
-    fields.into_iter().map(|(k, v)| (column_name(&k).to_string(), v)).collect()
+    if !raw.starts_with('{') {
+        return f(Item::Bad(Bad { line, reason: "a JSON value that is not an object".into() }));
+    }
+    let fields = members(raw);
+    let member = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
+    if let Some(records) = member("records").filter(|r| r.starts_with('[')) {
+        return records_of_valid(records, line, f);
+    }
+    let category = member("category").and_then(json_string);
+    if let Some(table) = category.as_deref().and_then(|c| c.strip_prefix(CATEGORY_PREFIX))
+        && let Some(properties) = member("properties").filter(|p| p.starts_with('{'))
+    {
+        let fields = Fields::Json(members(properties));
+        return f(Item::Record(Record { line, table: Some(table.to_string()), fields }));
+    }
+    let table =
+        member("Type").and_then(json_string).filter(|t| !t.is_empty()).map(|t| t.into_owned());
+    f(Item::Record(Record { line, table, fields: Fields::Json(fields) }))
 }
 
 /// Reads every record of a file, calling `f` for each record or problem; stops early when `f`
 /// returns false. Reading errors (a truncated gzip stream) are reported as problems.
-pub fn read(file: &TextFile, f: &mut dyn FnMut(Item) -> bool) {
+pub fn read(file: &TextFile, f: &mut dyn FnMut(Item<'_>) -> bool) {
     let reader = match file.open() {
         Ok(r) => r,
         Err(e) => {
@@ -166,7 +340,7 @@ fn read_error(e: &std::io::Error, compression: bool) -> String {
     }
 }
 
-fn read_json(mut reader: Box<dyn BufRead + Send>, f: &mut dyn FnMut(Item) -> bool) {
+fn read_json(mut reader: Box<dyn BufRead + Send>, f: &mut dyn FnMut(Item<'_>) -> bool) {
     let mut line_no = 0u64;
     let mut buf = Vec::new();
     // A file that starts with `[` is one JSON array (read whole); otherwise JSON lines.
@@ -188,17 +362,12 @@ fn read_json(mut reader: Box<dyn BufRead + Send>, f: &mut dyn FnMut(Item) -> boo
             return;
         }
         let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&text);
-        let mut items = Vec::new();
-        match serde_json::from_slice::<Value>(text) {
-            Ok(v) => records_of(v, 1, &mut items),
-            Err(e) => items.push(Item::Bad(Bad {
-                line: e.line() as u64,
-                reason: format!("not valid JSON: {e}"),
-            })),
-        }
-        for item in items {
-            if !f(item) {
-                return;
+        match std::str::from_utf8(text) {
+            Ok(t) => {
+                records_of(t, 1, f);
+            }
+            Err(e) => {
+                f(Item::Bad(Bad { line: 0, reason: format!("not UTF-8 text ({e})") }));
             }
         }
         return;
@@ -229,18 +398,17 @@ fn read_json(mut reader: Box<dyn BufRead + Send>, f: &mut dyn FnMut(Item) -> boo
             continue;
         }
         any = true;
-        let mut items = Vec::with_capacity(1);
-        match serde_json::from_slice::<Value>(trimmed) {
-            Ok(v) => records_of(v, line_no, &mut items),
-            Err(e) => items.push(Item::Bad(Bad {
-                line: line_no,
-                reason: format!("not valid JSON ({})", json_reason(&e)),
-            })),
-        }
-        for item in items {
-            if !f(item) {
-                return;
+        let text = match std::str::from_utf8(trimmed) {
+            Ok(t) => t,
+            Err(_) => {
+                if !f(Item::Bad(Bad { line: line_no, reason: "not UTF-8 text".into() })) {
+                    return;
+                }
+                continue;
             }
+        };
+        if !records_of(text, line_no, f) {
+            return;
         }
     }
 }
@@ -253,7 +421,7 @@ fn json_reason(e: &serde_json::Error) -> String {
     }
 }
 
-fn read_csv(mut reader: Box<dyn BufRead + Send>, f: &mut dyn FnMut(Item) -> bool) {
+fn read_csv(mut reader: Box<dyn BufRead + Send>, f: &mut dyn FnMut(Item<'_>) -> bool) {
     // A UTF-8 byte order mark before the header is not part of the first column's name.
     if let Ok(b) = reader.fill_buf()
         && b.starts_with(b"\xEF\xBB\xBF")
@@ -300,15 +468,8 @@ fn read_csv(mut reader: Box<dyn BufRead + Send>, f: &mut dyn FnMut(Item) -> bool
             }
             continue;
         }
-        let mut fields = Map::with_capacity(headers.len());
-        for (name, value) in headers.iter().zip(record.iter()) {
-            // An empty cell is a missing value.
-            if !value.is_empty() {
-                fields.insert(name.clone(), Value::String(value.to_string()));
-            }
-        }
         let table = type_column.map(|i| record[i].to_string()).filter(|t| !t.is_empty());
-        if !f(Item::Record(Record { line, table, fields })) {
+        if !f(Item::Record(Record { line, table, fields: Fields::Csv(&headers, &record) })) {
             return;
         }
     }

@@ -12,10 +12,9 @@ pub mod input;
 pub mod problems;
 
 use coerce::{ColumnBuilder, infer, widen};
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{RecordBatch, RecordBatchOptions};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::catalog::TableProvider;
-use datafusion::catalog::streaming::StreamingTable;
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -25,8 +24,8 @@ use problems::{FileProblems, Problems};
 use quarry_functions::KqlType;
 use quarry_plan::ColumnDef;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Records read to learn a file's tables and extra columns.
 const SAMPLE: usize = 1000;
@@ -48,24 +47,26 @@ struct Seen {
 }
 
 impl Seen {
-    fn add(&mut self, table: &str, fields: &serde_json::Map<String, serde_json::Value>) {
+    fn add(&mut self, table: &str, fields: &input::Fields<'_>) {
         let columns = self.tables.entry(table.to_string()).or_default();
-        for (name, value) in fields {
+        fields.each(&mut |name, value| {
             let ty = infer(value);
             match columns.iter_mut().find(|(n, _)| n == name) {
-                Some((_, t)) => {
-                    *t = match (*t, ty) {
-                        (Some(a), Some(b)) => Some(widen(a, b)),
-                        (a, b) => a.or(b),
-                    }
-                }
-                None => columns.push((name.clone(), ty)),
+                Some((_, t)) => *t = merge(*t, ty),
+                None => columns.push((name.to_string(), ty)),
             }
-        }
+        });
     }
 }
 
-fn table_of(assigned: &Assigned, record: &input::Record) -> Option<String> {
+fn merge(a: Option<KqlType>, b: Option<KqlType>) -> Option<KqlType> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(widen(a, b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn table_of(assigned: &Assigned, record: &input::Record<'_>) -> Option<String> {
     if assigned.forced {
         return assigned.default_table.clone();
     }
@@ -176,30 +177,101 @@ pub fn discover(
 }
 
 impl TextTable {
-    /// The table as a DataFusion provider that streams its files.
-    pub fn provider(
-        self,
-        problems: &Arc<Problems>,
-    ) -> datafusion::error::Result<Arc<dyn TableProvider>> {
+    /// The table as a DataFusion provider that streams its files, building only the columns a
+    /// query reads.
+    pub fn provider(self, problems: &Arc<Problems>) -> Arc<dyn TableProvider> {
         let fields: Vec<Field> =
             self.columns.iter().map(|c| Field::new(&c.name, c.ty.arrow(), true)).collect();
-        let schema: SchemaRef = Arc::new(Schema::new(fields));
-        let columns = Arc::new(self.columns);
-        let partitions: Vec<Arc<dyn PartitionStream>> = self
+        let parts = self
             .parts
             .into_iter()
-            .map(|part| {
+            .map(|part| PartState {
+                part,
+                lines_counted: AtomicBool::new(false),
+                columns_counted: Mutex::new(BTreeSet::new()),
+            })
+            .map(Arc::new)
+            .collect();
+        Arc::new(TextProvider {
+            table: self.name,
+            schema: Arc::new(Schema::new(fields)),
+            columns: self.columns,
+            parts,
+            problems: problems.clone(),
+        })
+    }
+}
+
+/// A file's part of a table, and which of its problems have been counted: its unreadable lines
+/// once, each column's bad values once, however often and with whatever columns it is read.
+struct PartState {
+    part: Part,
+    lines_counted: AtomicBool,
+    columns_counted: Mutex<BTreeSet<String>>,
+}
+
+#[derive(Debug)]
+struct TextProvider {
+    table: String,
+    schema: SchemaRef,
+    columns: Vec<ColumnDef>,
+    parts: Vec<Arc<PartState>>,
+    problems: Arc<Problems>,
+}
+
+impl std::fmt::Debug for PartState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.part.assigned.file.display)
+    }
+}
+
+#[async_trait::async_trait]
+impl TableProvider for TextProvider {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> datafusion::logical_expr::TableType {
+        datafusion::logical_expr::TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn datafusion::catalog::Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[datafusion::logical_expr::Expr],
+        limit: Option<usize>,
+    ) -> datafusion::error::Result<Arc<dyn datafusion::physical_plan::ExecutionPlan>> {
+        let indices: Vec<usize> = match projection {
+            Some(p) => p.clone(),
+            None => (0..self.columns.len()).collect(),
+        };
+        let schema = Arc::new(self.schema.project(&indices)?);
+        let columns: Arc<Vec<ColumnDef>> =
+            Arc::new(indices.iter().map(|&i| self.columns[i].clone()).collect());
+        tracing::debug!(table = %self.table, columns = columns.len(), files = self.parts.len(), "reading text files");
+        let partitions: Vec<Arc<dyn PartitionStream>> = self
+            .parts
+            .iter()
+            .map(|state| {
                 Arc::new(FilePartition {
-                    table: self.name.clone(),
+                    table: self.table.clone(),
                     schema: schema.clone(),
                     columns: columns.clone(),
-                    part: Arc::new(part),
-                    problems: problems.clone(),
-                    counted: Arc::new(AtomicBool::new(false)),
+                    state: state.clone(),
+                    problems: self.problems.clone(),
                 }) as Arc<dyn PartitionStream>
             })
             .collect();
-        Ok(Arc::new(StreamingTable::try_new(schema, partitions)?))
+        let exec = datafusion::physical_plan::streaming::StreamingTableExec::try_new(
+            schema,
+            partitions,
+            None,
+            Vec::new(),
+            false,
+            limit,
+        )?;
+        Ok(Arc::new(exec))
     }
 }
 
@@ -207,15 +279,13 @@ struct FilePartition {
     table: String,
     schema: SchemaRef,
     columns: Arc<Vec<ColumnDef>>,
-    part: Arc<Part>,
+    state: Arc<PartState>,
     problems: Arc<Problems>,
-    /// Set once a whole read has been counted: later reads count nothing again.
-    counted: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for FilePartition {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "FilePartition({} from {})", self.table, self.part.assigned.file.display)
+        write!(f, "FilePartition({} from {})", self.table, self.state.part.assigned.file.display)
     }
 }
 
@@ -230,9 +300,8 @@ impl PartitionStream for FilePartition {
             table: self.table.clone(),
             schema: self.schema.clone(),
             columns: self.columns.clone(),
-            part: self.part.clone(),
+            state: self.state.clone(),
             problems: self.problems.clone(),
-            counted: self.counted.clone(),
         };
         std::thread::spawn(move || reader.run(tx));
         let stream =
@@ -252,9 +321,8 @@ struct Reader {
     table: String,
     schema: SchemaRef,
     columns: Arc<Vec<ColumnDef>>,
-    part: Arc<Part>,
+    state: Arc<PartState>,
     problems: Arc<Problems>,
-    counted: Arc<AtomicBool>,
 }
 
 impl Reader {
@@ -263,21 +331,28 @@ impl Reader {
     }
 
     fn run(self, tx: tokio::sync::mpsc::Sender<datafusion::error::Result<RecordBatch>>) {
-        let assigned = &self.part.assigned;
+        let part = &self.state.part;
+        let assigned = &part.assigned;
         let mut builders = self.builders();
+        let mut hints = vec![0usize; self.columns.len()];
+        let mut twin_hints = vec![0usize; self.columns.len()];
         let mut rows = 0usize;
         let mut found = FileProblems::default();
+        let mut by_column: Vec<FileProblems> = vec![FileProblems::default(); self.columns.len()];
         let mut open = true;
         let flush = |builders: &mut Vec<ColumnBuilder>, rows: &mut usize| -> bool {
             let arrays = builders.iter_mut().map(ColumnBuilder::finish).collect();
+            // A query may read no column at all (`count`): the batch still has its rows.
+            let options = RecordBatchOptions::new().with_row_count(Some(*rows));
             *rows = 0;
-            let batch = RecordBatch::try_new(self.schema.clone(), arrays).map_err(Into::into);
+            let batch = RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)
+                .map_err(Into::into);
             tx.blocking_send(batch).is_ok()
         };
         input::read(&assigned.file, &mut |item| {
             let record = match item {
                 Item::Bad(bad) => {
-                    if self.part.owns_lines {
+                    if part.owns_lines {
                         found.add(bad.line, &bad.reason);
                     }
                     return true;
@@ -287,7 +362,7 @@ impl Reader {
             let table = table_of(assigned, &record);
             match table.as_deref() {
                 Some(t) if t == self.table => {}
-                Some(t) if self.part.siblings.contains(t) => return true,
+                Some(t) if part.siblings.contains(t) => return true,
                 Some(t) => {
                     found.add(
                         record.line,
@@ -296,14 +371,14 @@ impl Reader {
                     return true;
                 }
                 None => {
-                    if self.part.owns_lines {
+                    if part.owns_lines {
                         found.add(record.line, "a row that names no table (not read)");
                     }
                     return true;
                 }
             }
-            for (c, builder) in self.columns.iter().zip(builders.iter_mut()) {
-                let own = record.fields.get(&c.name);
+            for (i, (c, builder)) in self.columns.iter().zip(builders.iter_mut()).enumerate() {
+                let own = record.fields.get(&c.name, &mut hints[i]);
                 // A Defender table's time answers to both names; a bad value is counted once,
                 // under the column that holds it.
                 let twin = match c.name.as_str() {
@@ -311,9 +386,10 @@ impl Reader {
                     "TimeGenerated" => Some("Timestamp"),
                     _ => None,
                 };
-                let value = own.or_else(|| twin.and_then(|t| record.fields.get(t)));
+                let value =
+                    own.or_else(|| twin.and_then(|t| record.fields.get(t, &mut twin_hints[i])));
                 if builder.push(value).is_err() && own.is_some() {
-                    found.add(record.line, &format!("{} (column {})", not_a(c.ty), c.name));
+                    by_column[i].add(record.line, &format!("{} (column {})", not_a(c.ty), c.name));
                 }
             }
             rows += 1;
@@ -323,12 +399,24 @@ impl Reader {
             }
             true
         });
-        if open && rows > 0 && !flush(&mut builders, &mut rows) {
-            open = false;
-        }
         // A read the query stopped early saw only part of the file: count only whole reads.
-        if open && !self.counted.swap(true, Ordering::SeqCst) {
+        // Count before the last batch goes out, so that the count is in when the query ends.
+        tracing::trace!(table = %self.table, file = %assigned.file.display, complete = open, "read done");
+        if !open {
+            return;
+        }
+        if !self.state.lines_counted.swap(true, Ordering::SeqCst) {
             self.problems.record(&assigned.file.display, found);
+        }
+        if let Ok(mut counted) = self.state.columns_counted.lock() {
+            for (c, problems) in self.columns.iter().zip(by_column) {
+                if counted.insert(c.name.clone()) {
+                    self.problems.record(&assigned.file.display, problems);
+                }
+            }
+        }
+        if rows > 0 {
+            flush(&mut builders, &mut rows);
         }
     }
 }
