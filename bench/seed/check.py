@@ -2,10 +2,11 @@
 """Checks the seed hunt against an independent implementation: DuckDB running SQL written by
 hand with KQL's term semantics for `has`, on the same rows.
 
-usage: check.py --data DIR [--quarry CMD] [--rule FILE]
+usage: check.py --data DIR [--quarry CMD] [--rule FILE] [--no-convert]
 
-DIR is the output of gen.py (csv/, ndjson/, parquet/ subfolders). Quarry runs the seed query
-(atera.kql) on each format; DuckDB runs the equivalent SQL on the Parquet file. Every result
+DIR is the output of gen.py (csv/, ndjson/, parquet/, streaming/, streaming-gz/, sentinel/
+subfolders; those present are checked), plus converted/: the Parquet that `quarry convert`
+makes of csv/. Quarry runs the seed query (atera.kql) on each; DuckDB runs the equivalent SQL on the Parquet file. Every result
 must equal DuckDB's, row for row (the ReportId set compared as a set). Then `quarry hunt` runs
 the seed rule (--rule, default rules/atera-network-connection.yaml, without its exclusions) on
 the Parquet data: it must raise one alert per DuckDB row, holding that row, with Host and URL
@@ -111,6 +112,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
     ap.add_argument("--quarry", default="target/release/quarry")
+    ap.add_argument("--no-convert", dest="convert", action="store_false",
+                    help="do not check the Parquet that `quarry convert` makes of the CSV")
     ap.add_argument("--rule", default=os.path.join(HERE, "..", "..", "rules", "atera-network-connection.yaml"))
     args = ap.parse_args()
     quarry = shlex.split(args.quarry)
@@ -118,7 +121,11 @@ def main():
     expected = duckdb_rows(os.path.join(args.data, "parquet", "DeviceNetworkEvents.parquet"))
     print(f"duckdb: {len(expected)} rows ({time.monotonic() - t:.1f} s)")
     ok = True
-    for fmt in ("parquet", "csv", "ndjson"):
+    if args.convert and os.path.isdir(os.path.join(args.data, "csv")):
+        converted = os.path.join(args.data, "converted")
+        subprocess.run(quarry + ["convert", "--data", os.path.join(args.data, "csv"), "--out", converted],
+                       check=True, capture_output=True)
+    for fmt in ("parquet", "csv", "ndjson", "streaming", "streaming-gz", "sentinel", "converted"):
         folder = os.path.join(args.data, fmt)
         if not os.path.isdir(folder):
             continue

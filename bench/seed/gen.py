@@ -2,10 +2,14 @@
 """Generates DeviceNetworkEvents rows for the seed hunt (Atera agents calling home), with the
 cases that trip up `has` and `between` planted among benign noise.
 
-usage: gen.py --rows N --out DIR [--formats csv,ndjson,parquet] [--seed S]
+usage: gen.py --rows N --out DIR [--formats csv,ndjson,parquet,streaming,sentinel] [--seed S]
 
-Writes DIR/csv/DeviceNetworkEvents.csv, DIR/ndjson/DeviceNetworkEvents.ndjson and
-DIR/parquet/DeviceNetworkEvents.parquet, the same rows in each. The query's time window ends at
+Writes DIR/csv/DeviceNetworkEvents.csv (the Defender advanced-hunting export),
+DIR/ndjson/DeviceNetworkEvents.ndjson, DIR/parquet/DeviceNetworkEvents.parquet, and with
+`streaming` DIR/streaming/export.json and DIR/streaming-gz/export.json.gz (the Defender
+streaming API envelope, `category` naming the table, with a few DeviceProcessEvents records
+mixed in), with `sentinel` DIR/sentinel/query-results.json (Log Analytics rows: TimeGenerated
+and a Type column). The same DeviceNetworkEvents rows in each. The query's time window ends at
 NOW (below), so run it with `--now 2024-06-15T12:00:00Z`.
 
 Planted cases:
@@ -118,6 +122,27 @@ def main():
         with open(os.path.join(args.out, "ndjson", "DeviceNetworkEvents.ndjson"), "w", encoding="utf-8") as f:
             for r in data:
                 f.write(json.dumps({c: (iso(r[c]) if c == "Timestamp" else r[c]) for c in COLUMNS}) + "\n")
+    if "streaming" in formats:
+        import gzip
+        for folder, name, opener in (("streaming", "export.json", open), ("streaming-gz", "export.json.gz", gzip.open)):
+            os.makedirs(os.path.join(args.out, folder), exist_ok=True)
+            with opener(os.path.join(args.out, folder, name), "wt", encoding="utf-8") as f:
+                for i, r in enumerate(data):
+                    properties = {c: (iso(r[c]) if c == "Timestamp" else r[c]) for c in COLUMNS}
+                    f.write(json.dumps({"time": iso(r["Timestamp"]), "tenantId": "00000000-0000-0000-0000-000000000000",
+                                        "operationName": "Publish", "category": "AdvancedHunting-DeviceNetworkEvents",
+                                        "properties": properties}) + "\n")
+                    if i % 100_000 == 0:
+                        f.write(json.dumps({"time": iso(r["Timestamp"]), "operationName": "Publish",
+                                            "category": "AdvancedHunting-DeviceProcessEvents",
+                                            "properties": {"Timestamp": iso(r["Timestamp"]), "FileName": "cmd.exe"}}) + "\n")
+    if "sentinel" in formats:
+        os.makedirs(os.path.join(args.out, "sentinel"), exist_ok=True)
+        with open(os.path.join(args.out, "sentinel", "query-results.json"), "w", encoding="utf-8") as f:
+            for r in data:
+                row = {("TimeGenerated" if c == "Timestamp" else c): (iso(r[c]) if c == "Timestamp" else r[c]) for c in COLUMNS}
+                row["Type"] = "DeviceNetworkEvents"
+                f.write(json.dumps(row) + "\n")
     if "parquet" in formats:
         import pyarrow as pa
         import pyarrow.parquet as pq

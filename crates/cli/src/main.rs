@@ -40,6 +40,8 @@ enum Command {
     Coverage(commands::coverage::Args),
     /// List the tables in telemetry files: files, rows, time range, unknown columns
     Tables(commands::tables::Args),
+    /// Write telemetry as one Parquet file per table, sorted by time
+    Convert(commands::convert::Args),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         Command::Import(args) => commands::import::run(args),
         Command::Coverage(args) => commands::coverage::run(args),
         Command::Tables(args) => commands::tables::run(args),
+        Command::Convert(args) => commands::convert::run(args),
     };
     match result {
         Ok(code) => code,
