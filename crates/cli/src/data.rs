@@ -20,6 +20,10 @@ pub struct DataArgs {
     /// Fail (exit 1) when any row or value of the data cannot be read
     #[arg(long)]
     pub strict: bool,
+
+    /// Show no progress line while reading
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 fn parse_table(text: &str) -> Result<(String, PathBuf), String> {
@@ -56,4 +60,52 @@ pub fn report_problems(catalog: &DataCatalog, strict: bool) -> bool {
         );
     }
     strict
+}
+
+/// A progress line on standard error while the data is read: shown once a scan has taken more
+/// than a second, only on a terminal, never with `--quiet`; erased when dropped.
+pub struct ProgressLine {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ProgressLine {
+    pub fn start(catalog: &DataCatalog, quiet: bool) -> ProgressLine {
+        use std::io::IsTerminal;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        if quiet || !std::io::stderr().is_terminal() {
+            return ProgressLine { stop, thread: None };
+        }
+        let progress = catalog.progress().clone();
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let mut shown = false;
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                if started.elapsed() < std::time::Duration::from_secs(1) {
+                    continue;
+                }
+                let bytes = progress.bytes.load(Ordering::Relaxed) as f64;
+                let rows = progress.rows.load(Ordering::Relaxed);
+                let rate = bytes / started.elapsed().as_secs_f64() / 1e6;
+                eprint!("\r\x1b[2Kreading: {:.1} MB, {rows} rows ({rate:.0} MB/s)", bytes / 1e6);
+                shown = true;
+            }
+            if shown {
+                eprint!("\r\x1b[2K");
+            }
+        });
+        ProgressLine { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for ProgressLine {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }

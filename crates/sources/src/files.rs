@@ -56,6 +56,7 @@ pub struct DataCatalog {
     /// Whether bundled tables without data count as known (empty): for checking queries.
     schema_only: bool,
     problems: Arc<Problems>,
+    progress: Arc<ingest::Progress>,
     /// Standard input, saved for reading (more than once).
     _stdin: Option<StdinCopy>,
 }
@@ -148,7 +149,7 @@ impl DataCatalog {
                 known: bundled::schema(&name).is_some(),
             };
             let columns = table.columns.clone();
-            let provider = table.provider(&problems);
+            let provider = table.provider(&problems, &catalog.progress);
             tracing::debug!(table = %name, files = source.files.len(), columns = columns.len(), "table from text files");
             catalog
                 .tables
@@ -184,6 +185,11 @@ impl DataCatalog {
     /// The tables found and the files behind each.
     pub fn sources(&self) -> &[TableSource] {
         &self.sources
+    }
+
+    /// How much of the text files queries have read so far.
+    pub fn progress(&self) -> &Arc<ingest::Progress> {
+        &self.progress
     }
 
     /// Rows and values that could not be read, as counted so far.

@@ -38,11 +38,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let catalog = runtime.block_on(async {
         let ctx = SessionContext::new();
         let catalog = args.data.load(&args.data.data, &ctx).await?;
+        let progress = crate::data::ProgressLine::start(&catalog, args.data.quiet);
         for source in catalog.sources() {
             let path = args.out.join(format!("{}.parquet", source.name));
             let rows = convert(&catalog, &source.name, &ctx, &path).await?;
             eprintln!("convert: {} → {} ({rows} rows)", source.name, path.display());
         }
+        drop(progress);
         Ok::<_, anyhow::Error>(catalog)
     })?;
     let failed = report_problems(&catalog, args.data.strict);

@@ -143,7 +143,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let catalog = args.data.load(&paths, &ctx).await?;
         tracing::debug!(tables = catalog.table_count(), rules = rules.len(), "hunting");
         let exclusions = if args.no_exclusions { Exclusions::Ignore } else { Exclusions::All };
+        let progress = crate::data::ProgressLine::start(&catalog, args.data.quiet);
         let report = quarry_rules::hunt(&rules, &catalog, &ctx, now, exclusions).await;
+        drop(progress);
         Ok::<_, anyhow::Error>((report, catalog))
     })?;
     let (report, catalog) = report;

@@ -101,7 +101,10 @@ async fn run_query(
             return Ok(ExitCode::from(1));
         }
     };
-    let run = match quarry_plan::run(text, &catalog, &ctx, PlanOptions { now }).await {
+    let progress = crate::data::ProgressLine::start(&catalog, data.quiet);
+    let run = quarry_plan::run(text, &catalog, &ctx, PlanOptions { now }).await;
+    drop(progress);
+    let run = match run {
         Ok(run) => run,
         Err(RunError::Query(diagnostics)) => {
             report(source, text, &diagnostics);

@@ -49,6 +49,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let ctx = SessionContext::new();
         let catalog = args.data.load(&args.data.data, &ctx).await?;
         let mut reports = Vec::new();
+        let progress = crate::data::ProgressLine::start(&catalog, args.data.quiet);
         for source in catalog.sources() {
             validate(&catalog, &source.name, &ctx).await?;
             let (rows, first_time, last_time) = stats(&catalog, &source.name, &ctx).await?;
@@ -62,6 +63,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 unknown_columns: source.extra_columns.clone(),
             });
         }
+        drop(progress);
         Ok::<_, anyhow::Error>((reports, catalog))
     })?;
 

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Compression {
@@ -318,7 +319,7 @@ fn records_of_valid(raw: &str, line: u64, f: &mut dyn FnMut(Item<'_>) -> bool) -
 
 /// Reads every record of a file, calling `f` for each record or problem; stops early when `f`
 /// returns false. Reading errors (a truncated gzip stream) are reported as problems.
-pub fn read(file: &TextFile, f: &mut dyn FnMut(Item<'_>) -> bool) {
+pub fn read(file: &TextFile, bytes: &AtomicU64, f: &mut dyn FnMut(Item<'_>) -> bool) {
     let reader = match file.open() {
         Ok(r) => r,
         Err(e) => {
@@ -327,8 +328,8 @@ pub fn read(file: &TextFile, f: &mut dyn FnMut(Item<'_>) -> bool) {
         }
     };
     match file.format {
-        TextFormat::Json => read_json(reader, f),
-        TextFormat::Csv => read_csv(reader, f),
+        TextFormat::Json => read_json(reader, bytes, f),
+        TextFormat::Csv => read_csv(reader, bytes, f),
     }
 }
 
@@ -340,7 +341,11 @@ fn read_error(e: &std::io::Error, compression: bool) -> String {
     }
 }
 
-fn read_json(mut reader: Box<dyn BufRead + Send>, f: &mut dyn FnMut(Item<'_>) -> bool) {
+fn read_json(
+    mut reader: Box<dyn BufRead + Send>,
+    bytes: &AtomicU64,
+    f: &mut dyn FnMut(Item<'_>) -> bool,
+) {
     let mut line_no = 0u64;
     let mut buf = Vec::new();
     // A file that starts with `[` is one JSON array (read whole); otherwise JSON lines.
@@ -361,6 +366,7 @@ fn read_json(mut reader: Box<dyn BufRead + Send>, f: &mut dyn FnMut(Item<'_>) ->
             f(Item::Bad(Bad { line: 0, reason: read_error(&e, true) }));
             return;
         }
+        bytes.fetch_add(text.len() as u64, Ordering::Relaxed);
         let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&text);
         match std::str::from_utf8(text) {
             Ok(t) => {
@@ -382,7 +388,9 @@ fn read_json(mut reader: Box<dyn BufRead + Send>, f: &mut dyn FnMut(Item<'_>) ->
                 }
                 return;
             }
-            Ok(_) => {}
+            Ok(n) => {
+                bytes.fetch_add(n as u64, Ordering::Relaxed);
+            }
             Err(e) => {
                 f(Item::Bad(Bad { line: line_no + 1, reason: read_error(&e, true) }));
                 return;
@@ -421,7 +429,11 @@ fn json_reason(e: &serde_json::Error) -> String {
     }
 }
 
-fn read_csv(mut reader: Box<dyn BufRead + Send>, f: &mut dyn FnMut(Item<'_>) -> bool) {
+fn read_csv(
+    mut reader: Box<dyn BufRead + Send>,
+    bytes: &AtomicU64,
+    f: &mut dyn FnMut(Item<'_>) -> bool,
+) {
     // A UTF-8 byte order mark before the header is not part of the first column's name.
     if let Ok(b) = reader.fill_buf()
         && b.starts_with(b"\xEF\xBB\xBF")
@@ -441,6 +453,7 @@ fn read_csv(mut reader: Box<dyn BufRead + Send>, f: &mut dyn FnMut(Item<'_>) -> 
         return;
     }
     let type_column = headers.iter().position(|h| h == "Type");
+    let mut read_to = csv.position().byte();
     let mut record = csv::StringRecord::new();
     loop {
         match csv.read_record(&mut record) {
@@ -461,6 +474,9 @@ fn read_csv(mut reader: Box<dyn BufRead + Send>, f: &mut dyn FnMut(Item<'_>) -> 
             }
         }
         let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let at = csv.position().byte();
+        bytes.fetch_add(at.saturating_sub(read_to), Ordering::Relaxed);
+        read_to = at;
         if record.len() != headers.len() {
             let reason = format!("{} fields where the header has {}", record.len(), headers.len());
             if !f(Item::Bad(Bad { line, reason })) {

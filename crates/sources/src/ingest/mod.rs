@@ -24,7 +24,7 @@ use problems::{FileProblems, Problems};
 use quarry_functions::KqlType;
 use quarry_plan::ColumnDef;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Records read to learn a file's tables and extra columns.
@@ -78,7 +78,8 @@ fn sample(assigned: &Assigned, limit: usize) -> (Seen, bool) {
     let mut seen = Seen::default();
     let mut n = 0usize;
     let mut complete = true;
-    input::read(&assigned.file, &mut |item| {
+    let bytes = AtomicU64::new(0);
+    input::read(&assigned.file, &bytes, &mut |item| {
         if let Item::Record(r) = item
             && let Some(t) = table_of(assigned, &r)
         {
@@ -92,6 +93,13 @@ fn sample(assigned: &Assigned, limit: usize) -> (Seen, bool) {
         true
     });
     (seen, complete)
+}
+
+/// How much the readers of a catalog have read so far, for a progress display.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub bytes: AtomicU64,
+    pub rows: AtomicU64,
 }
 
 /// One file's part of one table.
@@ -179,7 +187,11 @@ pub fn discover(
 impl TextTable {
     /// The table as a DataFusion provider that streams its files, building only the columns a
     /// query reads.
-    pub fn provider(self, problems: &Arc<Problems>) -> Arc<dyn TableProvider> {
+    pub fn provider(
+        self,
+        problems: &Arc<Problems>,
+        progress: &Arc<Progress>,
+    ) -> Arc<dyn TableProvider> {
         let fields: Vec<Field> =
             self.columns.iter().map(|c| Field::new(&c.name, c.ty.arrow(), true)).collect();
         let parts = self
@@ -198,6 +210,7 @@ impl TextTable {
             columns: self.columns,
             parts,
             problems: problems.clone(),
+            progress: progress.clone(),
         })
     }
 }
@@ -217,6 +230,7 @@ struct TextProvider {
     columns: Vec<ColumnDef>,
     parts: Vec<Arc<PartState>>,
     problems: Arc<Problems>,
+    progress: Arc<Progress>,
 }
 
 impl std::fmt::Debug for PartState {
@@ -260,6 +274,7 @@ impl TableProvider for TextProvider {
                     columns: columns.clone(),
                     state: state.clone(),
                     problems: self.problems.clone(),
+                    progress: self.progress.clone(),
                 }) as Arc<dyn PartitionStream>
             })
             .collect();
@@ -281,6 +296,7 @@ struct FilePartition {
     columns: Arc<Vec<ColumnDef>>,
     state: Arc<PartState>,
     problems: Arc<Problems>,
+    progress: Arc<Progress>,
 }
 
 impl std::fmt::Debug for FilePartition {
@@ -302,6 +318,7 @@ impl PartitionStream for FilePartition {
             columns: self.columns.clone(),
             state: self.state.clone(),
             problems: self.problems.clone(),
+            progress: self.progress.clone(),
         };
         std::thread::spawn(move || reader.run(tx));
         let stream =
@@ -323,6 +340,7 @@ struct Reader {
     columns: Arc<Vec<ColumnDef>>,
     state: Arc<PartState>,
     problems: Arc<Problems>,
+    progress: Arc<Progress>,
 }
 
 impl Reader {
@@ -349,7 +367,7 @@ impl Reader {
                 .map_err(Into::into);
             tx.blocking_send(batch).is_ok()
         };
-        input::read(&assigned.file, &mut |item| {
+        input::read(&assigned.file, &self.progress.bytes, &mut |item| {
             let record = match item {
                 Item::Bad(bad) => {
                     if part.owns_lines {
@@ -393,6 +411,7 @@ impl Reader {
                 }
             }
             rows += 1;
+            self.progress.rows.fetch_add(1, Ordering::Relaxed);
             if rows >= BATCH_ROWS && !flush(&mut builders, &mut rows) {
                 open = false;
                 return false;
