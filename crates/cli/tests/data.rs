@@ -213,3 +213,44 @@ fn unreadable_input_is_counted_with_its_places() {
     let out = quarry(&["query", "--strict", "--data", "data", "DeviceNetworkEvents | count"], d);
     assert!(!stderr(&out).contains("RemotePort"), "{}", stderr(&out));
 }
+
+#[test]
+fn parquet_with_only_time_generated_answers_to_timestamp() {
+    use datafusion::arrow::array::{StringArray, TimestampNanosecondArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("TimeGenerated", DataType::Timestamp(TimeUnit::Nanosecond, None), true),
+        Field::new("DeviceName", DataType::Utf8, true),
+    ]));
+    let batch = datafusion::arrow::array::RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(TimestampNanosecondArray::from(vec![1_764_496_800_000_000_000])),
+            Arc::new(StringArray::from(vec!["ws-01"])),
+        ],
+    )
+    .unwrap();
+    let file = std::fs::File::create(dir.path().join("DeviceNetworkEvents.parquet")).unwrap();
+    let mut writer = datafusion::parquet::arrow::ArrowWriter::try_new(file, schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    let out = quarry(
+        &[
+            "query",
+            "--format",
+            "csv",
+            "--data",
+            ".",
+            "DeviceNetworkEvents | project Timestamp, DeviceName",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        stdout(&out),
+        "Timestamp,DeviceName\n2025-11-30T10:00:00Z,ws-01\n",
+        "{}",
+        stderr(&out)
+    );
+}

@@ -322,15 +322,29 @@ impl<'c> Planner<'c> {
             .columns
             .iter()
             .map(|c| {
-                let converted = match file_schema.field_with_name(&c.name) {
-                    Ok(field) => {
+                // A Defender table's time answers to both names: a file with only one of them
+                // fills the other.
+                let twin = match c.name.as_str() {
+                    "Timestamp" => Some("TimeGenerated"),
+                    "TimeGenerated" => Some("Timestamp"),
+                    _ => None,
+                };
+                let found = file_schema
+                    .field_with_name(&c.name)
+                    .ok()
+                    .map(|f| (c.name.as_str(), f))
+                    .or_else(|| {
+                        twin.and_then(|t| file_schema.field_with_name(t).ok().map(|f| (t, f)))
+                    });
+                let converted = match found {
+                    Some((name, field)) => {
                         let source = DfExpr::Column(datafusion::common::Column::new(
                             Some(table.name.clone()),
-                            &c.name,
+                            name,
                         ));
                         convert_column(source, field.data_type(), c.ty)
                     }
-                    Err(_) => Planner::null_of(c.ty),
+                    None => Planner::null_of(c.ty),
                 };
                 converted.alias(&c.name)
             })
