@@ -51,6 +51,12 @@ fn exports(dir: &Path) {
     mixed.push_str("\n{\"time\":\"x\",\"category\":\"AdvancedHunting-DeviceProcessEvents\",\"properties\":{\"FileName\":\"cmd.exe\"}}\n");
     write(dir, "streaming/export.log", mixed.as_bytes());
     write(dir, "streaming-gz/export.json.gz", &gzip(mixed.as_bytes()));
+    write(
+        dir,
+        "csv-zst/DeviceNetworkEvents.csv.zst",
+        &zstd::encode_all(&std::fs::read(dir.join("csv/DeviceNetworkEvents.csv")).unwrap()[..], 3)
+            .unwrap(),
+    );
     let batched = format!("{{\"records\": [{}]}}\n", streaming.join(","));
     write(dir, "batched/hub.json", batched.as_bytes());
     let sentinel: Vec<String> = rows
@@ -71,7 +77,9 @@ fn every_export_format_gives_the_same_rows() {
     let dir = tempfile::tempdir().unwrap();
     exports(dir.path());
     let want = r#"{"columns":[{"name":"DeviceName","type":"string"},{"name":"n","type":"long"},{"name":"urls","type":"dynamic"},{"name":"ports","type":"dynamic"}],"rows":[["ws-01",2,["a.example.com","b.example.com"],[443,80]],["ws-02",1,["c,example.com"],[]]]}"#;
-    for folder in ["csv", "ndjson", "array", "streaming", "streaming-gz", "batched", "sentinel"] {
+    for folder in
+        ["csv", "csv-zst", "ndjson", "array", "streaming", "streaming-gz", "batched", "sentinel"]
+    {
         let out =
             quarry(&["query", "--strict", "--format", "json", "--data", folder, QUERY], dir.path());
         assert_eq!(out.status.code(), Some(0), "{folder}: {}", stderr(&out));
