@@ -16,9 +16,11 @@ import argparse
 import os
 import shlex
 import statistics
-import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "seed"))
+from bench import timed  # noqa: E402
 
 KQL = ("DeviceNetworkEvents | summarize Rows = count(), Devices = dcount(DeviceId), "
        "Latest = max(Timestamp), Ports = sum(RemotePort)")
@@ -52,16 +54,6 @@ def make_data(data, gigabytes):
             f.write(chunk)
             written += len(chunk)
     return out
-
-
-def timed(cmd):
-    start = time.monotonic()
-    p = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, capture_output=True, text=True)
-    elapsed = time.monotonic() - start
-    if p.returncode != 0:
-        raise SystemExit(f"{cmd[0]} failed: {p.stderr[-800:]}")
-    peak_kb = int(p.stderr.strip().splitlines()[-1])
-    return elapsed, peak_kb / 1024, p.stdout
 
 
 def main():

@@ -1,21 +1,7 @@
 //! `quarry check`: the JSON contract tools rely on, exit codes, and positions in rule files.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn quarry(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_quarry")).args(args).current_dir(dir).output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
+mod common;
+use common::{quarry, stdout, write};
 
 #[test]
 fn json_lines_one_per_file_with_exact_positions() {

@@ -1,27 +1,12 @@
 //! Telemetry as users export it: every format and shape loads, and every unreadable row or
 //! value is counted, with its place, in the summary; `--strict` makes that a failure.
 
+mod common;
+use common::{quarry, stderr, stdout, write};
+
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn quarry(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_quarry")).args(args).current_dir(dir).output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, bytes).unwrap();
-}
+use std::process::Command;
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

@@ -1,25 +1,9 @@
 //! `quarry hunt`, `test`, `import` and `coverage`: the contracts scripts and CI rely on.
 
+mod common;
+use common::{quarry, stderr, stdout, write};
+
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn quarry(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_quarry")).args(args).current_dir(dir).output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
 
 const RULE: &str = "id: 0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0
 name: Example RMM agent

@@ -246,21 +246,6 @@ impl Catalog for Views<'_> {
     }
 }
 
-/// The time column that bounds a table's rows: Defender's `Timestamp`, else `TimeGenerated`.
-fn time_column(table: &TableInfo) -> Option<&'static str> {
-    ["Timestamp", "TimeGenerated"]
-        .into_iter()
-        .find(|c| table.columns.iter().any(|col| col.name == *c))
-}
-
-fn quoted_table(name: &str) -> String {
-    if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        name.to_string()
-    } else {
-        format!("['{}']", name.replace('\'', "\\'"))
-    }
-}
-
 /// The KQL of the rows a rule sees of `table`: the window, then each exclusion.
 fn view_query(
     rule: &Rule,
@@ -268,8 +253,10 @@ fn view_query(
     now: i64,
     exclusions: &[&Exclusion],
 ) -> Result<String, Vec<String>> {
-    let mut kql = quoted_table(&table.name);
-    if let (Some(period), Some(column)) = (rule.query_period, time_column(table)) {
+    let mut kql = quarry_syntax::format::bracketed(&table.name);
+    if let (Some(period), Some(column)) =
+        (rule.query_period, quarry_sources::time_column(&table.columns))
+    {
         let start = quarry_functions::time::format_datetime_full(now - period);
         let end = quarry_functions::time::format_datetime_full(now);
         kql.push_str(&format!("\n| where {column} between (datetime({start}) .. datetime({end}))"));
@@ -298,7 +285,7 @@ fn views<'a>(
     for name in tables {
         let Some(table) = data.table(name) else { continue };
         let kql = view_query(rule, &table, now, exclusions)?;
-        if kql == quoted_table(name) {
+        if kql == quarry_syntax::format::bracketed(name) {
             continue;
         }
         tracing::debug!(rule = %rule.id, table = %name, view = %kql, "rows the rule reads");

@@ -920,8 +920,8 @@ fn width(s: &str) -> usize {
     s.chars().count()
 }
 
-/// `['name']`, escaping what a single-quoted string must.
-fn bracketed(name: &str) -> String {
+/// `['name']`, escaping what a single-quoted string must: a name as KQL can always write it.
+pub fn bracketed(name: &str) -> String {
     let escaped = name.replace('\\', "\\\\").replace('\'', "\\'").replace('\n', "\\n");
     format!("['{escaped}']")
 }

@@ -31,10 +31,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the query runtime")?;
+    let runtime = super::runtime()?;
     let catalog = runtime.block_on(async {
         let ctx = SessionContext::new();
         let catalog = args.data.load(&args.data.data, &ctx).await?;
@@ -59,12 +56,8 @@ async fn convert(
     path: &std::path::Path,
 ) -> Result<u64> {
     let info = catalog.table(table).context("the table vanished")?;
-    let time = ["Timestamp", "TimeGenerated"].into_iter().find(|c| {
-        info.columns
-            .iter()
-            .any(|col| col.name == *c && col.ty == quarry_functions::KqlType::DateTime)
-    });
-    let quoted = format!("['{}']", table.replace('\'', "\\'"));
+    let time = quarry_sources::time_column(&info.columns);
+    let quoted = quarry_syntax::format::bracketed(table);
     let kql = match time {
         Some(t) => format!("{quoted} | order by {t} asc"),
         None => quoted,

@@ -38,10 +38,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         None
     } else {
         let (data, now) = data_and_now(&args.data, args.now.as_deref())?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the query runtime")?;
+        let runtime = super::runtime()?;
         let report = runtime.block_on(async {
             let ctx = SessionContext::new();
             let catalog = args.data.load(&data, &ctx).await?;

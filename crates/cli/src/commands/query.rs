@@ -65,10 +65,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .with_context(|| format!("--now {t:?} is not a date and time (use RFC 3339)"))?,
         None => now_nanos(),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the query runtime")?;
+    let runtime = super::runtime()?;
     runtime.block_on(run_query(&text, &source, &args.data, now, args.format.into()))
 }
 

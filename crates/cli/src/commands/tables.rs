@@ -41,10 +41,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if args.data.is_empty() {
         anyhow::bail!("give the data to list: --data PATH or --table NAME=PATH");
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the query runtime")?;
+    let runtime = super::runtime()?;
     let (reports, catalog) = runtime.block_on(async {
         let ctx = SessionContext::new();
         let catalog = args.data.load(&args.data.data, &ctx).await?;
@@ -126,12 +123,8 @@ async fn stats(
     ctx: &SessionContext,
 ) -> Result<(u64, Option<String>, Option<String>)> {
     let info = catalog.table(table).context("the table vanished")?;
-    let time = ["Timestamp", "TimeGenerated"].into_iter().find(|c| {
-        info.columns
-            .iter()
-            .any(|col| col.name == *c && col.ty == quarry_functions::KqlType::DateTime)
-    });
-    let quoted = format!("['{}']", table.replace('\'', "\\'"));
+    let time = quarry_sources::time_column(&info.columns);
+    let quoted = quarry_syntax::format::bracketed(table);
     let kql = match time {
         Some(t) => format!("{quoted} | summarize count(), min({t}), max({t})"),
         None => format!("{quoted} | summarize count()"),

@@ -25,10 +25,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitCode> {
     let set = rulefiles::load(&args.paths, &args.exclusions)?;
     let load_errors = rulefiles::report(&set);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the query runtime")?;
+    let runtime = super::runtime()?;
     let mut results = Vec::new();
     for source in &set.tests {
         let result = match fixture::parse_tests(source) {

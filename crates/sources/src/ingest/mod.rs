@@ -268,14 +268,14 @@ impl TableProvider for TextProvider {
             .parts
             .iter()
             .map(|state| {
-                Arc::new(FilePartition {
+                Arc::new(FilePartition(Reader {
                     table: self.table.clone(),
                     schema: schema.clone(),
                     columns: columns.clone(),
                     state: state.clone(),
                     problems: self.problems.clone(),
                     progress: self.progress.clone(),
-                }) as Arc<dyn PartitionStream>
+                })) as Arc<dyn PartitionStream>
             })
             .collect();
         let exec = datafusion::physical_plan::streaming::StreamingTableExec::try_new(
@@ -290,40 +290,31 @@ impl TableProvider for TextProvider {
     }
 }
 
-struct FilePartition {
-    table: String,
-    schema: SchemaRef,
-    columns: Arc<Vec<ColumnDef>>,
-    state: Arc<PartState>,
-    problems: Arc<Problems>,
-    progress: Arc<Progress>,
-}
+/// One file's part of a table, as a stream DataFusion executes: each run reads the file anew.
+struct FilePartition(Reader);
 
 impl std::fmt::Debug for FilePartition {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "FilePartition({} from {})", self.table, self.state.part.assigned.file.display)
+        write!(
+            f,
+            "FilePartition({} from {})",
+            self.0.table, self.0.state.part.assigned.file.display
+        )
     }
 }
 
 impl PartitionStream for FilePartition {
     fn schema(&self) -> &SchemaRef {
-        &self.schema
+        &self.0.schema
     }
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
         let (tx, rx) = tokio::sync::mpsc::channel::<datafusion::error::Result<RecordBatch>>(2);
-        let reader = Reader {
-            table: self.table.clone(),
-            schema: self.schema.clone(),
-            columns: self.columns.clone(),
-            state: self.state.clone(),
-            problems: self.problems.clone(),
-            progress: self.progress.clone(),
-        };
+        let reader = self.0.clone();
         std::thread::spawn(move || reader.run(tx));
         let stream =
             futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) });
-        Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream))
+        Box::pin(RecordBatchStreamAdapter::new(self.0.schema.clone(), stream))
     }
 }
 
@@ -334,6 +325,7 @@ fn not_a(ty: KqlType) -> String {
     format!("a value that is not {article} {name}")
 }
 
+#[derive(Clone)]
 struct Reader {
     table: String,
     schema: SchemaRef,
