@@ -174,7 +174,7 @@ pub async fn run_rule(
 
 /// The data tables a rule reads: those its connectors list and those its query names. A table
 /// the data lacks skips the rule, with the connector that would provide it.
-fn tables_read(rule: &Rule, data: &dyn Catalog) -> Result<Vec<String>, String> {
+pub fn tables_read(rule: &Rule, data: &dyn Catalog) -> Result<Vec<String>, String> {
     let mut wanted: BTreeMap<String, String> = BTreeMap::new();
     for c in &rule.connectors {
         for t in &c.tables {

@@ -12,8 +12,10 @@ use crate::bundled;
 use crate::ingest::input::{self, Compression, TextFile, TextFormat};
 use crate::ingest::problems::Problems;
 use crate::ingest::{self, Assigned};
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::TableProvider;
+use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -46,6 +48,14 @@ pub struct TableSource {
     pub extra_columns: Vec<String>,
     /// Whether the bundled catalog knows the table.
     pub known: bool,
+    /// Read from text (CSV, JSON), which every query parses anew; else Parquet.
+    pub text: bool,
+    /// The files' size on disk.
+    pub bytes: u64,
+}
+
+fn size_of(paths: impl Iterator<Item = impl AsRef<Path>>) -> u64 {
+    paths.filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum()
 }
 
 /// The tables given as data, over the bundled catalog's schemas.
@@ -147,6 +157,8 @@ impl DataCatalog {
                 files: table.files.clone(),
                 extra_columns: table.extra_columns.clone(),
                 known: bundled::schema(&name).is_some(),
+                text: true,
+                bytes: size_of(table.paths().iter()),
             };
             let columns = table.columns.clone();
             let provider = table.provider(&problems, &catalog.progress);
@@ -171,6 +183,8 @@ impl DataCatalog {
                 files: files.iter().map(|f| f.display().to_string()).collect(),
                 extra_columns,
                 known: known.is_some(),
+                text: false,
+                bytes: size_of(files.iter()),
             });
             catalog.tables.insert(name, info);
         }
@@ -185,6 +199,41 @@ impl DataCatalog {
     /// The tables found and the files behind each.
     pub fn sources(&self) -> &[TableSource] {
         &self.sources
+    }
+
+    /// Reads the text tables named (those of at most `max_bytes` on disk) into memory once, so
+    /// that the many queries of a hunt do not each parse them again. Reading them checks every
+    /// value, so their problems are all counted.
+    pub async fn cache_in_memory(
+        &mut self,
+        tables: &[String],
+        max_bytes: u64,
+        ctx: &SessionContext,
+    ) -> Result<(), DataError> {
+        let partitions = ctx.state().config().target_partitions().max(1);
+        for source in &self.sources {
+            if !source.text || source.bytes > max_bytes || !tables.contains(&source.name) {
+                continue;
+            }
+            let Some(info) = self.tables.get_mut(&source.name) else { continue };
+            let Some(provider) = info.provider.clone() else { continue };
+            let schema = provider.schema();
+            let batches = ctx
+                .read_table(provider)
+                .map_err(|e| DataError(format!("table {}: {e}", source.name)))?
+                .collect()
+                .await
+                .map_err(|e| DataError(format!("table {}: {e}", source.name)))?;
+            let mut parts: Vec<Vec<RecordBatch>> = vec![Vec::new(); partitions];
+            for (i, b) in batches.into_iter().enumerate() {
+                parts[i % partitions].push(b);
+            }
+            let memory = MemTable::try_new(schema, parts)
+                .map_err(|e| DataError(format!("table {}: {e}", source.name)))?;
+            tracing::debug!(table = %source.name, bytes = source.bytes, "text table read into memory");
+            info.provider = Some(Arc::new(memory));
+        }
+        Ok(())
     }
 
     /// How much of the text files queries have read so far.

@@ -11,6 +11,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Text tables up to this size on disk are parsed once per hunt and kept in memory.
+const MEMORY_CACHE_BYTES: u64 = 512 << 20;
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Rule files or folders of them (default: the bundled rules)
@@ -137,8 +140,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let runtime = super::runtime()?;
     let report = runtime.block_on(async {
         let ctx = SessionContext::new();
-        let catalog = args.data.load(&paths, &ctx).await?;
+        let mut catalog = args.data.load(&paths, &ctx).await?;
         tracing::debug!(tables = catalog.table_count(), rules = rules.len(), "hunting");
+        // Many rules read the same tables: parse each text table once.
+        let mut read: Vec<String> = rules
+            .iter()
+            .filter_map(|r| quarry_rules::hunt::tables_read(r, &catalog).ok())
+            .flatten()
+            .collect();
+        read.sort();
+        read.dedup();
+        let progress = crate::data::ProgressLine::start(&catalog, args.data.quiet);
+        catalog.cache_in_memory(&read, MEMORY_CACHE_BYTES, &ctx).await?;
+        drop(progress);
         let exclusions = if args.no_exclusions { Exclusions::Ignore } else { Exclusions::All };
         let progress = crate::data::ProgressLine::start(&catalog, args.data.quiet);
         let report = quarry_rules::hunt(&rules, &catalog, &ctx, now, exclusions).await;

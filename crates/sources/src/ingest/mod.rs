@@ -185,6 +185,11 @@ pub fn discover(
 }
 
 impl TextTable {
+    /// The files behind the table.
+    pub fn paths(&self) -> Vec<std::path::PathBuf> {
+        self.parts.iter().map(|p| p.assigned.file.path.clone()).collect()
+    }
+
     /// The table as a DataFusion provider that streams its files, building only the columns a
     /// query reads.
     pub fn provider(
