@@ -247,3 +247,38 @@ fn parquet_with_only_time_generated_answers_to_timestamp() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_large_file_read_in_ranges_gives_every_row_and_the_file_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for i in 1..=1000 {
+        match i {
+            // Bad lines in the first and the last part of the file.
+            10 | 990 => text.push_str("{not json\n"),
+            500 => text.push_str("{\"DeviceName\":\"ws-500\",\"RemotePort\":\"x\"}\n"),
+            _ => text.push_str(&format!("{{\"DeviceName\":\"ws-{i}\",\"RemotePort\":{i}}}\n")),
+        }
+    }
+    write(dir.path(), "DeviceNetworkEvents.ndjson", &text);
+    let query = "DeviceNetworkEvents | summarize count(), dcount(DeviceName), sum(RemotePort)";
+    let run = |split: &str| {
+        Command::new(env!("CARGO_BIN_EXE_quarry"))
+            .args(["query", "--format", "csv", "--data", "DeviceNetworkEvents.ndjson", query])
+            .env("QUARRY_SPLIT_BYTES", split)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let whole = run("1000000000");
+    let ranges = run("1");
+    assert_eq!(stdout(&whole), "count_,dcount_DeviceName,sum_RemotePort\n998,998,499000\n");
+    assert_eq!(stdout(&ranges), stdout(&whole));
+    assert_eq!(stderr(&ranges), stderr(&whole));
+    insta::assert_snapshot!(stderr(&ranges), @r"
+    DeviceNetworkEvents.ndjson: 3 rows or values unreadable: 1 a value that is not an int, 2 not valid JSON
+      DeviceNetworkEvents.ndjson:10: not valid JSON (key must be a string)
+      DeviceNetworkEvents.ndjson:500: a value that is not an int (column RemotePort)
+      DeviceNetworkEvents.ndjson:990: not valid JSON (key must be a string)
+    ");
+}

@@ -333,6 +333,86 @@ pub fn read(file: &TextFile, bytes: &AtomicU64, f: &mut dyn FnMut(Item<'_>) -> b
     }
 }
 
+/// Whether a file can be read in byte ranges by several readers at once: uncompressed JSON
+/// lines (not an array, which is one value), of at least `min_bytes`.
+pub fn splittable(file: &TextFile, min_bytes: u64) -> Option<u64> {
+    if file.format != TextFormat::Json || file.compression != Compression::None {
+        return None;
+    }
+    let size = std::fs::metadata(&file.path).ok()?.len();
+    if size < min_bytes {
+        return None;
+    }
+    let mut head = [0u8; 64];
+    let n = std::io::Read::read(&mut File::open(&file.path).ok()?, &mut head).ok()?;
+    let first =
+        head[..n].iter().find(|c| !c.is_ascii_whitespace() && !matches!(c, 0xEF | 0xBB | 0xBF));
+    (first == Some(&b'{')).then_some(size)
+}
+
+/// Reads the JSON lines that start in the byte range `[start, end)` of an uncompressed file:
+/// the line under way at `start` belongs to the range before. Lines are numbered from 1 at
+/// the first line of the range. Returns how many lines the range holds.
+pub fn read_range(
+    file: &TextFile,
+    start: u64,
+    end: u64,
+    bytes: &AtomicU64,
+    f: &mut dyn FnMut(Item<'_>) -> bool,
+) -> u64 {
+    use std::io::{Seek, SeekFrom};
+    let mut handle = match File::open(&file.path) {
+        Ok(h) => h,
+        Err(e) => {
+            f(Item::Bad(Bad { line: 0, reason: format!("cannot open: {e}") }));
+            return 0;
+        }
+    };
+    let mut pos = start;
+    if start > 0 && handle.seek(SeekFrom::Start(start - 1)).is_err() {
+        return 0;
+    }
+    let mut reader = BufReader::with_capacity(1 << 20, handle);
+    let mut buf = Vec::new();
+    if start > 0 {
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(n) => pos = start - 1 + n as u64,
+            Err(_) => return 0,
+        }
+    }
+    let mut line_no = 0u64;
+    while pos < end {
+        buf.clear();
+        let n = match reader.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                f(Item::Bad(Bad { line: line_no + 1, reason: format!("cannot read: {e}") }));
+                break;
+            }
+        };
+        pos += n as u64;
+        bytes.fetch_add(n as u64, Ordering::Relaxed);
+        line_no += 1;
+        let mut line: &[u8] = &buf;
+        if start == 0 && line_no == 1 {
+            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        }
+        let trimmed = line.trim_ascii();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let keep_going = match std::str::from_utf8(trimmed) {
+            Ok(text) => records_of(text, line_no, f),
+            Err(_) => f(Item::Bad(Bad { line: line_no, reason: "not UTF-8 text".into() })),
+        };
+        if !keep_going {
+            break;
+        }
+    }
+    line_no
+}
+
 fn read_error(e: &std::io::Error, compression: bool) -> String {
     if compression || e.kind() == std::io::ErrorKind::UnexpectedEof {
         format!("the compressed stream ends early or is corrupt ({e})")

@@ -30,6 +30,8 @@ use std::sync::{Arc, Mutex};
 /// Records read to learn a file's tables and extra columns.
 const SAMPLE: usize = 1000;
 const BATCH_ROWS: usize = 8192;
+/// Files of JSON lines from this size on are read by several readers at once.
+const SPLIT_BYTES: u64 = 64 << 20;
 
 /// A text file and the table its records belong to unless they name one themselves.
 #[derive(Clone, Debug)]
@@ -256,7 +258,7 @@ impl TableProvider for TextProvider {
 
     async fn scan(
         &self,
-        _state: &dyn datafusion::catalog::Session,
+        session: &dyn datafusion::catalog::Session,
         projection: Option<&Vec<usize>>,
         _filters: &[datafusion::logical_expr::Expr],
         limit: Option<usize>,
@@ -269,20 +271,42 @@ impl TableProvider for TextProvider {
         let columns: Arc<Vec<ColumnDef>> =
             Arc::new(indices.iter().map(|&i| self.columns[i].clone()).collect());
         tracing::debug!(table = %self.table, columns = columns.len(), files = self.parts.len(), "reading text files");
-        let partitions: Vec<Arc<dyn PartitionStream>> = self
-            .parts
-            .iter()
-            .map(|state| {
-                Arc::new(FilePartition(Reader {
-                    table: self.table.clone(),
-                    schema: schema.clone(),
-                    columns: columns.clone(),
-                    state: state.clone(),
-                    problems: self.problems.clone(),
-                    progress: self.progress.clone(),
-                })) as Arc<dyn PartitionStream>
-            })
-            .collect();
+        let readers = session.config().target_partitions().max(1);
+        // QUARRY_SPLIT_BYTES lowers the size from which files are split, so that tests can
+        // split small files.
+        let split_bytes = std::env::var("QUARRY_SPLIT_BYTES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(SPLIT_BYTES);
+        let mut partitions: Vec<Arc<dyn PartitionStream>> = Vec::new();
+        for state in &self.parts {
+            let reader = Reader {
+                table: self.table.clone(),
+                schema: schema.clone(),
+                columns: columns.clone(),
+                state: state.clone(),
+                problems: self.problems.clone(),
+                progress: self.progress.clone(),
+                range: None,
+            };
+            // A large file of JSON lines is read by several readers, each a byte range of it.
+            let size = (readers > 1)
+                .then(|| input::splittable(&state.part.assigned.file, split_bytes))
+                .flatten();
+            let Some(size) = size else {
+                partitions.push(Arc::new(FilePartition(reader)));
+                continue;
+            };
+            let tally =
+                Arc::new(Mutex::new(Tally { ranges: (0..readers).map(|_| None).collect() }));
+            for index in 0..readers {
+                let start = size * index as u64 / readers as u64;
+                let end = size * (index as u64 + 1) / readers as u64;
+                let range = Arc::new(Range { start, end, index, tally: tally.clone() });
+                partitions
+                    .push(Arc::new(FilePartition(Reader { range: Some(range), ..reader.clone() })));
+            }
+        }
         let exec = datafusion::physical_plan::streaming::StreamingTableExec::try_new(
             schema,
             partitions,
@@ -338,6 +362,8 @@ struct Reader {
     state: Arc<PartState>,
     problems: Arc<Problems>,
     progress: Arc<Progress>,
+    /// The part of the file this reader reads, when the file is read by several at once.
+    range: Option<Arc<Range>>,
 }
 
 impl Reader {
@@ -364,7 +390,7 @@ impl Reader {
                 .map_err(Into::into);
             tx.blocking_send(batch).is_ok()
         };
-        input::read(&assigned.file, &self.progress.bytes, &mut |item| {
+        let mut on_item = |item: Item<'_>| {
             let record = match item {
                 Item::Bad(bad) => {
                     if part.owns_lines {
@@ -414,20 +440,47 @@ impl Reader {
                 return false;
             }
             true
-        });
+        };
+        let lines = match &self.range {
+            Some(r) => input::read_range(
+                &assigned.file,
+                r.start,
+                r.end,
+                &self.progress.bytes,
+                &mut on_item,
+            ),
+            None => {
+                input::read(&assigned.file, &self.progress.bytes, &mut on_item);
+                0
+            }
+        };
         // A read the query stopped early saw only part of the file: count only whole reads.
         // Count before the last batch goes out, so that the count is in when the query ends.
         tracing::trace!(table = %self.table, file = %assigned.file.display, complete = open, "read done");
         if !open {
             return;
         }
-        if !self.state.lines_counted.swap(true, Ordering::SeqCst) {
-            self.problems.record(&assigned.file.display, found);
-        }
-        if let Ok(mut counted) = self.state.columns_counted.lock() {
-            for (c, problems) in self.columns.iter().zip(by_column) {
-                if counted.insert(c.name.clone()) {
-                    self.problems.record(&assigned.file.display, problems);
+        match &self.range {
+            None => self.record(found, by_column),
+            Some(r) => {
+                // Lines are numbered within the range: once every range is read, the lines
+                // before each are known and the places can be given in the file's lines.
+                let Ok(mut tally) = r.tally.lock() else { return };
+                tally.ranges[r.index] = Some((lines, found, by_column));
+                if tally.ranges.iter().all(Option::is_some) {
+                    let mut base = 0;
+                    let mut all_found = FileProblems::default();
+                    let mut all_columns = vec![FileProblems::default(); self.columns.len()];
+                    for (lines, found, by_column) in
+                        tally.ranges.iter_mut().filter_map(Option::take)
+                    {
+                        all_found.merge(found.shifted(base));
+                        for (all, p) in all_columns.iter_mut().zip(by_column) {
+                            all.merge(p.shifted(base));
+                        }
+                        base += lines;
+                    }
+                    self.record(all_found, all_columns);
                 }
             }
         }
@@ -435,4 +488,34 @@ impl Reader {
             flush(&mut builders, &mut rows);
         }
     }
+
+    /// Counts a whole read's problems: the file's unreadable lines once, each column's bad
+    /// values once.
+    fn record(&self, found: FileProblems, by_column: Vec<FileProblems>) {
+        let file = &self.state.part.assigned.file.display;
+        if !self.state.lines_counted.swap(true, Ordering::SeqCst) {
+            self.problems.record(file, found);
+        }
+        if let Ok(mut counted) = self.state.columns_counted.lock() {
+            for (c, problems) in self.columns.iter().zip(by_column) {
+                if counted.insert(c.name.clone()) {
+                    self.problems.record(file, problems);
+                }
+            }
+        }
+    }
+}
+
+/// A byte range of a file that several readers share.
+struct Range {
+    start: u64,
+    end: u64,
+    index: usize,
+    tally: Arc<Mutex<Tally>>,
+}
+
+/// What each range of one scan of a file found: its line count and its problems.
+#[derive(Default)]
+struct Tally {
+    ranges: Vec<Option<(u64, FileProblems, Vec<FileProblems>)>>,
 }

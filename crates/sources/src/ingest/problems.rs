@@ -27,7 +27,17 @@ impl FileProblems {
         self.counts.values().sum()
     }
 
-    fn merge(&mut self, other: FileProblems) {
+    /// The same problems, their lines moved down by `base` (for a part of a file read apart).
+    pub fn shifted(mut self, base: u64) -> FileProblems {
+        for (line, _) in &mut self.places {
+            if *line > 0 {
+                *line += base;
+            }
+        }
+        self
+    }
+
+    pub fn merge(&mut self, other: FileProblems) {
         for (k, n) in other.counts {
             *self.counts.entry(k).or_default() += n;
         }
