@@ -6,11 +6,15 @@ use anyhow::{Context, Result};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use datafusion::parquet::schema::types::ColumnPath;
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use quarry_plan::{Catalog, PlanOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// Memory the sort may use before it spills to disk.
+const SORT_MEMORY_BYTES: usize = 1 << 30;
 
 /// Rows per row group: small enough that a time filter skips most of a large table.
 const ROW_GROUP_ROWS: usize = 256 * 1024;
@@ -33,7 +37,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let runtime = super::runtime()?;
     let catalog = runtime.block_on(async {
-        let ctx = SessionContext::new();
+        // Sorting a large table spills to disk rather than holding it all in memory.
+        let env = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+            .with_memory_limit(SORT_MEMORY_BYTES, 1.0)
+            .build_arc()?;
+        let ctx =
+            SessionContext::new_with_config_rt(datafusion::prelude::SessionConfig::new(), env);
         let catalog = args.data.load(&args.data.data, &ctx).await?;
         let progress = crate::data::ProgressLine::start(&catalog, args.data.quiet);
         for source in catalog.sources() {
@@ -70,11 +79,17 @@ async fn convert(
         .next()
         .with_context(|| format!("cannot plan the conversion of {table}"))?;
     let mut stream = ctx.execute_logical_plan(relation.plan).await?.execute_stream().await?;
-    let properties = WriterProperties::builder()
+    // Statistics of the time columns let later hunts skip row groups outside their window;
+    // those of every string column would cost more to write than they save.
+    let mut properties = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .set_statistics_enabled(EnabledStatistics::Page)
-        .build();
+        .set_statistics_enabled(EnabledStatistics::None);
+    for column in ["Timestamp", "TimeGenerated"] {
+        properties = properties
+            .set_column_statistics_enabled(ColumnPath::from(column), EnabledStatistics::Chunk);
+    }
+    let properties = properties.build();
     let file =
         std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
     let mut writer = ArrowWriter::try_new(file, stream.schema(), Some(properties))?;
