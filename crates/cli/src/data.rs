@@ -89,6 +89,10 @@ impl ProgressLine {
                 }
                 let bytes = progress.bytes.load(Ordering::Relaxed) as f64;
                 let rows = progress.rows.load(Ordering::Relaxed);
+                // Only text files count what they read; a Parquet scan shows nothing.
+                if rows == 0 {
+                    continue;
+                }
                 let rate = bytes / started.elapsed().as_secs_f64() / 1e6;
                 eprint!("\r\x1b[2Kreading: {:.1} MB, {rows} rows ({rate:.0} MB/s)", bytes / 1e6);
                 shown = true;
