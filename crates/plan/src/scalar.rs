@@ -468,6 +468,25 @@ impl Planner<'_> {
             ));
             return Ok(Typed::new(expr, KqlType::Bool));
         }
+        // `x has_any (T | distinct y)`: the terms are the sub-query's first column, gathered
+        // into one list by a scalar sub-query; the matcher is built from it at run time.
+        if let [only] = items
+            && self.is_tabular(only)
+            && matches!(op, ListOp::HasAny | ListOp::HasAll | ListOp::HasAnyCs | ListOp::HasAllCs)
+        {
+            let needles = self.subquery_list(only)?;
+            let name = match op {
+                ListOp::HasAny => "has_any",
+                ListOp::HasAll => "has_all",
+                ListOp::HasAnyCs => "has_any_cs",
+                _ => "has_all_cs",
+            };
+            let Some(predicate) = Predicate::named(name) else {
+                return Err(self.unsupported(span, format!("`{name}`")));
+            };
+            let text = self.to_text(value);
+            return Ok(Typed::new(string_predicate(predicate, text, vec![needles]), KqlType::Bool));
+        }
         let mut values = Vec::with_capacity(items.len());
         for item in items {
             if self.is_tabular(item) {
@@ -534,6 +553,27 @@ impl Planner<'_> {
             return Err(self.unsupported(span, format!("`{name}`")));
         };
         Ok(Typed::new(string_predicate(predicate, text, needles), KqlType::Bool))
+    }
+
+    /// A sub-query's first column as text, gathered into one list: a scalar sub-query.
+    fn subquery_list(&mut self, query: &Expr) -> PResult<DfExpr> {
+        let sub = self.tabular(query)?;
+        let Some(first) = sub.columns.first().cloned() else {
+            return Err(self.error(query.span, "the sub-query has no columns"));
+        };
+        let text = self.to_text(Typed::new(column(&first.name), first.ty));
+        let list = datafusion::functions_aggregate::expr_fn::array_agg(text).alias("needles");
+        let plan =
+            match sub.builder().aggregate(Vec::<DfExpr>::new(), vec![list]).and_then(|b| b.build())
+            {
+                Ok(p) => p,
+                Err(e) => return Err(self.internal(query.span, e)),
+            };
+        Ok(DfExpr::ScalarSubquery(Subquery {
+            subquery: Arc::new(plan),
+            outer_ref_columns: Vec::new(),
+            spans: Default::default(),
+        }))
     }
 
     /// `iff(cond, then, else)` and `case(c1, v1, ..., else)`.

@@ -202,11 +202,40 @@ impl ScalarUDFImpl for StringPredicate {
                 }
                 ColumnarValue::Array(a) => set.eval_array(a)?,
             },
-            None => self.row_by_row(&args.args, rows)?,
+            None => match list_needles(&args.args) {
+                // The needles as one list (a sub-query's values): one matcher for the batch.
+                Some(strings) => {
+                    let p = self.predicate;
+                    let set = NeedleSet::new(strings, p.anchor, p.case_sensitive, p.quantifier);
+                    set.eval_array(&args.args[0].to_array(rows)?)?
+                }
+                None => self.row_by_row(&args.args, rows)?,
+            },
         };
         let result = if self.predicate.negated { not(&result)? } else { result };
         Ok(ColumnarValue::Array(Arc::new(result)))
     }
+}
+
+/// The needles when they come as one list argument, the same on every row (a scalar
+/// sub-query, which DataFusion may turn into a column by a join): its first row's values.
+fn list_needles(args: &[ColumnarValue]) -> Option<Vec<String>> {
+    let [_, list] = args else { return None };
+    let array = match list {
+        ColumnarValue::Scalar(ScalarValue::List(a)) => a.clone() as ArrayRef,
+        ColumnarValue::Scalar(v) if v.is_null() && matches!(v.data_type(), DataType::List(_)) => {
+            return Some(Vec::new());
+        }
+        ColumnarValue::Array(a) if matches!(a.data_type(), DataType::List(_)) => a.clone(),
+        _ => return None,
+    };
+    let lists = array.as_list::<i32>();
+    if lists.is_empty() || lists.is_null(0) {
+        return Some(Vec::new());
+    }
+    let values = lists.value(0);
+    let texts = text_values(&values).ok()?;
+    Some(texts.into_iter().filter(|t| !t.is_empty()).collect())
 }
 
 impl StringPredicate {
