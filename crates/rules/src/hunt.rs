@@ -289,7 +289,10 @@ fn views<'a>(
             continue;
         }
         tracing::debug!(rule = %rule.id, table = %name, view = %kql, "rows the rule reads");
-        let plan = plan_one(&kql, data, now, |d| exclusion_messages(rule, exclusions, d))?;
+        let plan = match plan_one(&kql, data, now, first_error) {
+            Ok(plan) => plan,
+            Err(_) => return Err(exclusion_errors(rule, &table, data, now, exclusions)),
+        };
         let provider: Arc<dyn TableProvider> = Arc::new(ViewTable::new(plan.plan, None));
         views.insert(
             name.clone(),
@@ -299,18 +302,44 @@ fn views<'a>(
     Ok(Views { data, views })
 }
 
-/// Messages for diagnostics in a view's query: they come from an exclusion's condition.
-fn exclusion_messages(rule: &Rule, exclusions: &[&Exclusion], d: &[Diagnostic]) -> Vec<String> {
-    let first = d.iter().find(|d| d.is_error()).map(|d| d.message.clone()).unwrap_or_default();
-    exclusions
-        .iter()
-        .map(|e| {
-            format!(
-                "{}:{}:{}: error: exclusion of rule {} cannot run: {first}",
-                e.file, e.line, e.column, rule.id
-            )
-        })
-        .collect()
+/// The first error of a query's diagnostics.
+fn first_error(d: &[Diagnostic]) -> Vec<String> {
+    d.iter().filter(|d| d.is_error()).map(|d| d.message.clone()).take(1).collect()
+}
+
+/// When a view does not plan, the exclusions that cannot run on the table, each tried alone,
+/// at their places in their files.
+fn exclusion_errors(
+    rule: &Rule,
+    table: &TableInfo,
+    data: &dyn Catalog,
+    now: i64,
+    exclusions: &[&Exclusion],
+) -> Vec<String> {
+    let mut messages = Vec::new();
+    for e in exclusions {
+        let kql = match view_query(rule, table, now, &[e]) {
+            Ok(kql) => kql,
+            Err(m) => {
+                messages.extend(m);
+                continue;
+            }
+        };
+        if let Err(m) = plan_one(&kql, data, now, first_error) {
+            let why = m.first().cloned().unwrap_or_default();
+            messages.push(format!(
+                "{}:{}:{}: error: exclusion of rule {} cannot run on table {}: {why}",
+                e.file, e.line, e.column, rule.id, table.name
+            ));
+        }
+    }
+    if messages.is_empty() {
+        messages.push(format!(
+            "{}: error: rule {}: the rows of table {} cannot be read",
+            rule.file, rule.id, table.name
+        ));
+    }
+    messages
 }
 
 struct PlannedResult {

@@ -186,3 +186,19 @@ fn ids_are_unique_and_exclusion_files_find_their_rules() {
         set.rules.iter().map(|r| (r.name.as_str(), r.exclusions.len())).collect();
     assert_eq!(names, [("a", 0), ("c", 1)]);
 }
+
+#[tokio::test]
+async fn an_exclusion_that_cannot_run_is_named_at_its_place() {
+    let mut r = rule(
+        "99999999-9999-4999-8999-999999999990",
+        "excluding",
+        "queryPeriod: 1d\nqueryFrequency: 1h\n",
+        ATERA,
+    );
+    r.text.push_str("exclusions:\n  - scenarios: [fine]\n    exclude: host.name == \"jump-01\"\n  - scenarios: [typo]\n    exclude: DeviceNme == \"ws-01\"\n");
+    let report = run(vec![r], Exclusions::All).await;
+    insta::assert_snapshot!(show(&report), @r"
+    failed excluding: excluding.yaml:19:14: error: exclusion of rule 99999999-9999-4999-8999-999999999990 cannot run on table DeviceNetworkEvents: unknown name `DeviceNme`
+    ran 0
+    ");
+}
