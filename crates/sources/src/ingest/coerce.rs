@@ -73,6 +73,10 @@ impl ColumnBuilder {
             ColumnBuilder::Long(b) => to_long(&cell).map(|v| b.append_value(v)),
             ColumnBuilder::Real(b) => to_real(&cell).map(|v| b.append_value(v)),
             ColumnBuilder::Decimal(b) => to_decimal(&cell).map(|v| b.append_value(v)),
+            // A nested object or array is checked when read: only valid JSON is a value.
+            ColumnBuilder::Text(_, _) if matches!(cell, Cell::Json(t) if serde_json::from_str::<serde::de::IgnoredAny>(t).is_err()) => {
+                None
+            }
             ColumnBuilder::Text(b, ty) => {
                 append_text(b, &cell, *ty);
                 Some(())

@@ -130,118 +130,159 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// The members of a JSON object known to be valid: keys (unescaped, export suffixes such as
-/// ` [UTC]` removed) and the JSON text of each value.
-fn members(text: &str) -> Vec<(Cow<'_, str>, &str)> {
+/// The members of a JSON object: keys (unescaped, export suffixes such as ` [UTC]` removed)
+/// and the JSON text of each value; `None` when the text is not a valid object. Nested objects
+/// and arrays are only delimited here: they are checked when they are read (as records, or as
+/// a dynamic column's value).
+fn members(text: &str) -> Option<Vec<(Cow<'_, str>, &str)>> {
     let b = text.as_bytes();
     let mut out = Vec::with_capacity(32);
     let mut i = skip_ws(b, 0);
     if b.get(i) != Some(&b'{') {
-        return out;
+        return None;
     }
-    i += 1;
+    i = skip_ws(b, i + 1);
+    if b.get(i) == Some(&b'}') {
+        return (skip_ws(b, i + 1) == b.len()).then_some(out);
+    }
     loop {
-        i = skip_ws(b, i);
         if b.get(i) != Some(&b'"') {
-            return out;
+            return None;
         }
-        let key_end = string_end(b, i);
-        let key = json_string(&text[i..key_end]).unwrap_or(Cow::Borrowed(""));
+        let key_end = string_end(b, i)?;
+        let key = json_string(&text[i..key_end])?;
         let key = match key {
             Cow::Borrowed(k) => Cow::Borrowed(column_name(k)),
             Cow::Owned(k) => Cow::Owned(column_name(&k).to_string()),
         };
         i = skip_ws(b, key_end);
-        i = skip_ws(b, i + 1); // the ':'
-        let value_end = value_end(b, i);
-        out.push((key, &text[i..value_end]));
-        i = skip_ws(b, value_end);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(b, i + 1);
+        let end = value_end(b, i)?;
+        out.push((key, &text[i..end]));
+        i = skip_ws(b, end);
         match b.get(i) {
-            Some(b',') => i += 1,
-            _ => return out,
+            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b'}') => return (skip_ws(b, i + 1) == b.len()).then_some(out),
+            _ => return None,
         }
     }
 }
 
-/// The elements of a JSON array known to be valid, as JSON texts.
-fn elements(text: &str) -> Vec<&str> {
+/// The elements of a JSON array, as JSON texts; `None` when the text is not a valid array.
+fn elements(text: &str) -> Option<Vec<&str>> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut i = skip_ws(b, 0);
     if b.get(i) != Some(&b'[') {
-        return out;
+        return None;
     }
     i = skip_ws(b, i + 1);
     if b.get(i) == Some(&b']') {
-        return out;
+        return (skip_ws(b, i + 1) == b.len()).then_some(out);
     }
     loop {
-        i = skip_ws(b, i);
-        let end = value_end(b, i);
+        let end = value_end(b, i)?;
         out.push(&text[i..end]);
         i = skip_ws(b, end);
         match b.get(i) {
-            Some(b',') => i += 1,
-            _ => return out,
+            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b']') => return (skip_ws(b, i + 1) == b.len()).then_some(out),
+            _ => return None,
         }
     }
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && b[i].is_ascii_whitespace() {
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
         i += 1;
     }
     i
 }
 
-/// The index after the string that starts at `i` (a `"`).
-fn string_end(b: &[u8], mut i: usize) -> usize {
+/// The index after the string that starts at `i` (a `"`); `None` when it is not a valid JSON
+/// string (an unknown escape, a raw control character, no closing quote).
+fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
     i += 1;
     while i < b.len() {
         match b[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
+            b'\\' => match b.get(i + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                b'u' if b.get(i + 2..i + 6)?.iter().all(u8::is_ascii_hexdigit) => i += 6,
+                _ => return None,
+            },
+            b'"' => return Some(i + 1),
+            c if c < 0x20 => return None,
             _ => i += 1,
         }
     }
-    b.len()
+    None
 }
 
-/// The index after the value that starts at `i`.
-fn value_end(b: &[u8], i: usize) -> usize {
-    match b.get(i) {
-        Some(b'"') => string_end(b, i),
-        Some(b'{' | b'[') => {
+/// The index after the value that starts at `i`; `None` when it is not a valid scalar or an
+/// object or array that does not close.
+fn value_end(b: &[u8], i: usize) -> Option<usize> {
+    match b.get(i)? {
+        b'"' => string_end(b, i),
+        b'{' | b'[' => {
             let mut depth = 0usize;
             let mut j = i;
             while j < b.len() {
                 match b[j] {
                     b'"' => {
-                        j = string_end(b, j);
+                        j = string_end(b, j)?;
                         continue;
                     }
                     b'{' | b'[' => depth += 1,
                     b'}' | b']' => {
                         depth -= 1;
                         if depth == 0 {
-                            return j + 1;
+                            return Some(j + 1);
                         }
                     }
                     _ => {}
                 }
                 j += 1;
             }
-            b.len()
+            None
         }
-        _ => {
-            let mut j = i;
-            while j < b.len() && !matches!(b[j], b',' | b'}' | b']') && !b[j].is_ascii_whitespace()
-            {
-                j += 1;
-            }
-            j
-        }
+        b't' => b[i..].starts_with(b"true").then_some(i + 4),
+        b'f' => b[i..].starts_with(b"false").then_some(i + 5),
+        b'n' => b[i..].starts_with(b"null").then_some(i + 4),
+        _ => number_end(b, i),
     }
+}
+
+/// The index after a JSON number: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn number_end(b: &[u8], mut i: usize) -> Option<usize> {
+    let digits = |b: &[u8], mut i: usize| {
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        (i > start).then_some(i)
+    };
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    i = match b.get(i)? {
+        b'0' => i + 1,
+        b'1'..=b'9' => digits(b, i)?,
+        _ => return None,
+    };
+    if b.get(i) == Some(&b'.') {
+        i = digits(b, i + 1)?;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        i = digits(b, i)?;
+    }
+    Some(i)
 }
 
 /// Whether a text is one valid JSON value; the parser's message when not.
@@ -286,30 +327,35 @@ pub fn column_name(name: &str) -> &str {
 /// The records of one JSON text: an envelope, a batch of them, an array, or a plain row.
 /// Returns false when `f` asked to stop.
 fn records_of(raw: &str, line: u64, f: &mut dyn FnMut(Item<'_>) -> bool) -> bool {
-    if let Err(reason) = validate(raw) {
-        return f(Item::Bad(Bad { line, reason: format!("not valid JSON ({reason})") }));
-    }
-    records_of_valid(raw, line, f)
-}
-
-fn records_of_valid(raw: &str, line: u64, f: &mut dyn FnMut(Item<'_>) -> bool) -> bool {
+    let invalid = |f: &mut dyn FnMut(Item<'_>) -> bool| {
+        // The parser says best what is wrong with a text the scanner refused.
+        let reason = validate(raw).err().unwrap_or_else(|| "not a JSON object".into());
+        f(Item::Bad(Bad { line, reason: format!("not valid JSON ({reason})") }))
+    };
     let raw = raw.trim_start();
     if raw.starts_with('[') {
-        return elements(raw).into_iter().all(|item| records_of_valid(item, line, f));
+        return match elements(raw) {
+            Some(items) => items.into_iter().all(|item| records_of(item, line, f)),
+            None => invalid(f),
+        };
     }
     if !raw.starts_with('{') {
-        return f(Item::Bad(Bad { line, reason: "a JSON value that is not an object".into() }));
+        if validate(raw).is_ok() {
+            return f(Item::Bad(Bad { line, reason: "a JSON value that is not an object".into() }));
+        }
+        return invalid(f);
     }
-    let fields = members(raw);
+    let Some(fields) = members(raw) else { return invalid(f) };
     let member = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
     if let Some(records) = member("records").filter(|r| r.starts_with('[')) {
-        return records_of_valid(records, line, f);
+        return records_of(records, line, f);
     }
     let category = member("category").and_then(json_string);
     if let Some(table) = category.as_deref().and_then(|c| c.strip_prefix(CATEGORY_PREFIX))
         && let Some(properties) = member("properties").filter(|p| p.starts_with('{'))
     {
-        let fields = Fields::Json(members(properties));
+        let Some(properties) = members(properties) else { return invalid(f) };
+        let fields = Fields::Json(properties);
         return f(Item::Record(Record { line, table: Some(table.to_string()), fields }));
     }
     let table =
@@ -568,5 +614,50 @@ fn read_csv(
         if !f(Item::Record(Record { line, table, fields: Fields::Csv(&headers, &record) })) {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scanner_accepts_what_json_accepts() {
+        for (text, ok) in [
+            (
+                r#"{"a": 1, "b": "x", "c": null, "d": true, "e": [1, {"f": "]"}], "g": -0.5e+3}"#,
+                true,
+            ),
+            (r#"{ }"#, true),
+            (r#"{"a": "\u00e9\n\"q\""}"#, true),
+            (r#"{"a": ws-02}"#, false),
+            (r#"{"a": 01}"#, false),
+            (r#"{"a": 1.}"#, false),
+            (r#"{"a": "\x"}"#, false),
+            (r#"{"a": "tab	inside"}"#, false),
+            (r#"{"a": 1,}"#, false),
+            (r#"{"a" 1}"#, false),
+            (r#"{"a": [1, 2}"#, false),
+            (r#"{"a": 1} trailing"#, false),
+            (r#"{not json"#, false),
+            (r#"{"a": tru}"#, false),
+        ] {
+            let scanned = members(text).is_some();
+            assert_eq!(scanned, ok, "{text}");
+            // The scanner checks what it reads; a nested value is checked when it is read.
+            if ok {
+                assert!(validate(text).is_ok(), "{text}");
+            }
+        }
+        let m = members(r#"{"TimeGenerated [UTC]": "2020-11-20", "k\u0041": 2}"#).unwrap();
+        assert_eq!(
+            m,
+            vec![
+                (Cow::Borrowed("TimeGenerated"), r#""2020-11-20""#),
+                (Cow::Owned("kA".into()), "2")
+            ]
+        );
+        assert_eq!(elements("[1, \"a\", {}]").unwrap(), vec!["1", "\"a\"", "{}"]);
+        assert!(elements("[1 2]").is_none());
     }
 }
