@@ -207,6 +207,15 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
     i += 1;
     while i < b.len() {
+        // Jump to the next quote or backslash; what lies between must hold no control character.
+        let skip = memchr::memchr2(b'"', b'\\', &b[i..]).unwrap_or(b.len() - i);
+        if b[i..i + skip].iter().any(|&c| c < 0x20) {
+            return None;
+        }
+        i += skip;
+        if i >= b.len() {
+            return None;
+        }
         match b[i] {
             b'\\' => match b.get(i + 1)? {
                 b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
@@ -318,6 +327,11 @@ const CATEGORY_PREFIX: &str = "AdvancedHunting-";
 
 /// A column name as exports write it: `TimeGenerated [UTC]` is `TimeGenerated`.
 pub fn column_name(name: &str) -> &str {
+    let b = name.as_bytes();
+    let plain = |c: Option<&u8>| c.is_none_or(|c| !c.is_ascii_whitespace() && *c != b']');
+    if plain(b.first()) && plain(b.last()) {
+        return name;
+    }
     name.strip_suffix(" [UTC]")
         .or_else(|| name.strip_suffix(" [Local Time]"))
         .unwrap_or(name)
