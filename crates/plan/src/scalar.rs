@@ -468,18 +468,26 @@ impl Planner<'_> {
             ));
             return Ok(Typed::new(expr, KqlType::Bool));
         }
-        // `x has_any (T | distinct y)`: the terms are the sub-query's first column, gathered
-        // into one list by a scalar sub-query; the matcher is built from it at run time.
+        // `x has_any (T | distinct y)`, `x in~ (T | ...)`: the terms are the sub-query's first
+        // column, gathered into one list by a scalar sub-query; the matcher is built from it
+        // at run time.
         if let [only] = items
             && self.is_tabular(only)
-            && matches!(op, ListOp::HasAny | ListOp::HasAll | ListOp::HasAnyCs | ListOp::HasAllCs)
         {
             let needles = self.subquery_list(only)?;
             let name = match op {
                 ListOp::HasAny => "has_any",
                 ListOp::HasAll => "has_all",
                 ListOp::HasAnyCs => "has_any_cs",
-                _ => "has_all_cs",
+                ListOp::HasAllCs => "has_all_cs",
+                ListOp::InCi => "in~",
+                ListOp::NotInCi => "!in~",
+                // Planned as SQL's `IN (sub-query)` above.
+                ListOp::In | ListOp::NotIn => {
+                    return Err(
+                        self.internal(span, "`in` with a sub-query reached the list matcher")
+                    );
+                }
             };
             let Some(predicate) = Predicate::named(name) else {
                 return Err(self.unsupported(span, format!("`{name}`")));
