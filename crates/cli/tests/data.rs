@@ -282,3 +282,40 @@ fn a_large_file_read_in_ranges_gives_every_row_and_the_file_lines() {
       DeviceNetworkEvents.ndjson:990: not valid JSON (key must be a string)
     ");
 }
+
+#[test]
+fn a_mixed_export_longer_than_the_sample_lists_every_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let envelope = |table: &str, name: &str| {
+        format!(
+            "{{\"category\":\"AdvancedHunting-{table}\",\"properties\":{{\"DeviceName\":\"{name}\"}}}}\n"
+        )
+    };
+    let mut text = String::new();
+    for i in 0..1100 {
+        let table = if i % 2 == 0 { "DeviceNetworkEvents" } else { "DeviceProcessEvents" };
+        text.push_str(&envelope(table, &format!("ws-{i}")));
+    }
+    for i in 0..100 {
+        text.push_str(&envelope("DeviceFileEvents", &format!("ws-{i}")));
+    }
+    write(dir.path(), "export.json", &text);
+    let out =
+        quarry(&["tables", "--strict", "--format", "json", "--data", "export.json"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let tables: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let counts: Vec<(String, u64)> = tables
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["table"].as_str().unwrap().to_string(), t["rows"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("DeviceFileEvents".to_string(), 100),
+            ("DeviceNetworkEvents".to_string(), 550),
+            ("DeviceProcessEvents".to_string(), 550)
+        ]
+    );
+}

@@ -132,9 +132,19 @@ pub fn discover(
         BTreeMap::new();
     for assigned in files {
         let (mut seen, complete) = sample(assigned, SAMPLE);
-        if !complete && seen.tables.len() > 1 {
-            tracing::debug!(file = %assigned.file.display, "several tables in the sample: reading the whole file for the full list");
-            seen = sample(assigned, usize::MAX).0;
+        if !complete && seen.tables.len() > 1 && !assigned.forced {
+            // The rest of the file may hold other tables: look for the names its records give,
+            // without parsing them. A table the catalog does not know needs its columns, which
+            // only a whole read gives.
+            let names = input::table_names(&assigned.file);
+            if names.iter().any(|n| !seen.tables.contains_key(n) && known(n).is_none()) {
+                tracing::debug!(file = %assigned.file.display, "tables unknown to the catalog after the sample: reading the whole file");
+                seen = sample(assigned, usize::MAX).0;
+            } else {
+                for n in names {
+                    seen.tables.entry(n).or_default();
+                }
+            }
         }
         if seen.tables.is_empty()
             && let Some(t) = &assigned.default_table
