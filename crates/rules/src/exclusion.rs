@@ -96,7 +96,7 @@ impl Exclusion {
 
     /// A diagnostic at a byte offset of the condition: exact on its first line.
     pub fn error_at(&self, offset: usize, message: String) -> RuleDiagnostic {
-        let before = &self.condition[..offset.min(self.condition.len())];
+        let before = self.condition.get(..offset).unwrap_or(&self.condition);
         let line_breaks = before.matches('\n').count() as u32;
         let column = match before.rfind('\n') {
             Some(i) => before[i + 1..].chars().count() as u32 + 1,
