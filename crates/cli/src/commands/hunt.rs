@@ -190,8 +190,23 @@ fn summarize(report: &HuntReport, selected: usize) {
             eprintln!("{m}");
         }
     }
+    // Rules skipped for the same reason (a table the data lacks) are counted together; a few
+    // are named, all of them with -v.
+    let mut by_reason: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
     for s in &report.skipped {
-        eprintln!("skipped: {} ({}): {}", s.rule_name, s.rule_id, s.reason);
+        tracing::debug!(rule = %s.rule_id, name = %s.rule_name, reason = %s.reason, "skipped");
+        by_reason.entry(s.reason.as_str()).or_default().push(s.rule_name.as_str());
+    }
+    for (reason, names) in by_reason {
+        match names.as_slice() {
+            [one] => eprintln!("skipped: {one}: {reason}"),
+            many => eprintln!(
+                "skipped {} rules: {reason} ({}{})",
+                many.len(),
+                many.iter().take(3).copied().collect::<Vec<_>>().join("; "),
+                if many.len() > 3 { "; ..." } else { "" }
+            ),
+        }
     }
     for e in &report.exclusions {
         let every = if e.alerts_suppressed > 0 && e.alerts_suppressed == e.alerts_without {

@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Records read to learn a file's tables and extra columns.
-const SAMPLE: usize = 1000;
+const SAMPLE: usize = 10_000;
 const BATCH_ROWS: usize = 8192;
 /// Files of JSON lines from this size on are read by several readers at once.
 const SPLIT_BYTES: u64 = 64 << 20;
