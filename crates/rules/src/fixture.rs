@@ -345,7 +345,7 @@ async fn alerts_of(
     let data = if case.tables.is_empty() {
         quarry_sources::DataCatalog::default()
     } else {
-        quarry_sources::DataCatalog::load(&[dir.path.clone()], &ctx)
+        quarry_sources::DataCatalog::load(std::slice::from_ref(&dir.path), &ctx)
             .await
             .map_err(|e| vec![e.to_string()])?
     };

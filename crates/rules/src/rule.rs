@@ -904,7 +904,7 @@ pub fn parse_duration(text: &str) -> Option<i64> {
     if let Some(iso) = t.strip_prefix('P').or_else(|| t.strip_prefix('p')) {
         return parse_iso_duration(iso);
     }
-    quarry_functions::time::parse_timespan(t).filter(|d| *d >= 0 && !t.parse::<f64>().is_ok())
+    quarry_functions::time::parse_timespan(t).filter(|d| *d >= 0 && t.parse::<f64>().is_err())
 }
 
 fn parse_iso_duration(rest: &str) -> Option<i64> {

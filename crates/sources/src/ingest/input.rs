@@ -541,8 +541,7 @@ fn read_json(
         Ok(b) => b
             .iter()
             .copied()
-            .skip_while(|c| c.is_ascii_whitespace() || *c == 0xEF || *c == 0xBB || *c == 0xBF)
-            .next(),
+            .find(|c| !(c.is_ascii_whitespace() || *c == 0xEF || *c == 0xBB || *c == 0xBF)),
         Err(e) => {
             f(Item::Bad(Bad { line: 0, reason: read_error(&e, true) }));
             return;
