@@ -69,6 +69,51 @@ pub struct DataCatalog {
     progress: Arc<ingest::Progress>,
     /// Standard input, saved for reading (more than once).
     _stdin: Option<StdinCopy>,
+    /// Where [`cache`](Self::cache) writes large tables.
+    cache_dir: Option<CacheDir>,
+}
+
+/// A temporary folder, removed when dropped.
+struct CacheDir {
+    path: PathBuf,
+}
+
+impl CacheDir {
+    fn new() -> std::io::Result<CacheDir> {
+        let path = std::env::temp_dir().join(format!("quarry-cache-{}", std::process::id()));
+        std::fs::create_dir_all(&path)?;
+        Ok(CacheDir { path })
+    }
+}
+
+impl Drop for CacheDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// Streams a table into a Parquet file: quick to write (zstd at its fastest level), quick to
+/// read again.
+async fn write_parquet(
+    frame: datafusion::dataframe::DataFrame,
+    path: &Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use datafusion::parquet::arrow::ArrowWriter;
+    use datafusion::parquet::basic::{Compression, ZstdLevel};
+    use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+    use futures::StreamExt;
+    let mut stream = frame.execute_stream().await?;
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
+        .set_statistics_enabled(EnabledStatistics::None)
+        .build();
+    let file = std::fs::File::create(path)?;
+    let mut writer = ArrowWriter::try_new(file, stream.schema(), Some(properties))?;
+    while let Some(batch) = stream.next().await {
+        writer.write(&batch?)?;
+    }
+    writer.close()?;
+    Ok(())
 }
 
 impl DataCatalog {
@@ -201,37 +246,50 @@ impl DataCatalog {
         &self.sources
     }
 
-    /// Reads the text tables named (those of at most `max_bytes` on disk) into memory once, so
-    /// that the many queries of a hunt do not each parse them again. Reading them checks every
-    /// value, so their problems are all counted.
-    pub async fn cache_in_memory(
+    /// Reads the text tables named once, so that the many queries of a hunt do not each parse
+    /// them again: into memory when they are at most `max_memory_bytes` on disk, else into a
+    /// temporary Parquet file (removed with the catalog). Reading them checks every value, so
+    /// their problems are all counted.
+    pub async fn cache(
         &mut self,
         tables: &[String],
-        max_bytes: u64,
+        max_memory_bytes: u64,
         ctx: &SessionContext,
     ) -> Result<(), DataError> {
         let partitions = ctx.state().config().target_partitions().max(1);
         for source in &self.sources {
-            if !source.text || source.bytes > max_bytes || !tables.contains(&source.name) {
+            if !source.text || !tables.contains(&source.name) {
                 continue;
             }
             let Some(info) = self.tables.get_mut(&source.name) else { continue };
             let Some(provider) = info.provider.clone() else { continue };
-            let schema = provider.schema();
-            let batches = ctx
-                .read_table(provider)
-                .map_err(|e| DataError(format!("table {}: {e}", source.name)))?
-                .collect()
-                .await
-                .map_err(|e| DataError(format!("table {}: {e}", source.name)))?;
-            let mut parts: Vec<Vec<RecordBatch>> = vec![Vec::new(); partitions];
-            for (i, b) in batches.into_iter().enumerate() {
-                parts[i % partitions].push(b);
+            let err = |e: &dyn std::fmt::Display| DataError(format!("table {}: {e}", source.name));
+            let frame = ctx.read_table(provider.clone()).map_err(|e| err(&e))?;
+            if source.bytes <= max_memory_bytes {
+                let batches = frame.collect().await.map_err(|e| err(&e))?;
+                let mut parts: Vec<Vec<RecordBatch>> = vec![Vec::new(); partitions];
+                for (i, b) in batches.into_iter().enumerate() {
+                    parts[i % partitions].push(b);
+                }
+                let memory = MemTable::try_new(provider.schema(), parts).map_err(|e| err(&e))?;
+                tracing::debug!(table = %source.name, bytes = source.bytes, "text table read into memory");
+                info.provider = Some(Arc::new(memory));
+                continue;
             }
-            let memory = MemTable::try_new(schema, parts)
-                .map_err(|e| DataError(format!("table {}: {e}", source.name)))?;
-            tracing::debug!(table = %source.name, bytes = source.bytes, "text table read into memory");
-            info.provider = Some(Arc::new(memory));
+            let dir = match &self.cache_dir {
+                Some(d) => d.path.clone(),
+                None => {
+                    let d = CacheDir::new().map_err(|e| err(&e))?;
+                    let path = d.path.clone();
+                    self.cache_dir = Some(d);
+                    path
+                }
+            };
+            let path = dir.join(format!("{}.parquet", source.name));
+            write_parquet(frame, &path).await.map_err(|e| err(&e))?;
+            tracing::debug!(table = %source.name, bytes = source.bytes, file = %path.display(), "text table written to a temporary Parquet file");
+            let parquet = open_parquet(&source.name, std::slice::from_ref(&path), ctx).await?;
+            info.provider = parquet.provider;
         }
         Ok(())
     }

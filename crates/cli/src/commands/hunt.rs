@@ -11,7 +11,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Text tables up to this size on disk are parsed once per hunt and kept in memory.
+/// Text tables up to this size on disk are kept in memory for a hunt; larger ones are written
+/// to a temporary Parquet file.
 const MEMORY_CACHE_BYTES: u64 = 512 << 20;
 
 #[derive(clap::Args)]
@@ -151,7 +152,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         read.sort();
         read.dedup();
         let progress = crate::data::ProgressLine::start(&catalog, args.data.quiet);
-        catalog.cache_in_memory(&read, MEMORY_CACHE_BYTES, &ctx).await?;
+        catalog.cache(&read, MEMORY_CACHE_BYTES, &ctx).await?;
         drop(progress);
         let exclusions = if args.no_exclusions { Exclusions::Ignore } else { Exclusions::All };
         let progress = crate::data::ProgressLine::start(&catalog, args.data.quiet);
