@@ -9,7 +9,7 @@ use datafusion::prelude::SessionContext;
 use marked_yaml::Node;
 use quarry_plan::{Catalog, TableInfo};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expect {
@@ -330,7 +330,8 @@ async fn alerts_of(
     now: i64,
     mode: Exclusions<'_>,
 ) -> Result<Vec<crate::alert::Alert>, Vec<String>> {
-    let dir = CaseDir::new().map_err(|e| vec![format!("cannot write the case's rows: {e}")])?;
+    let dir = quarry_sources::temp::TempDir::new("case")
+        .map_err(|e| vec![format!("cannot write the case's rows: {e}")])?;
     for (table, rows) in &case.tables {
         let mut text = String::new();
         for row in rows {
@@ -442,28 +443,6 @@ fn show_expected(e: &Expected) -> String {
     match e {
         Expected::Text(t) => Value::String(t.clone()).to_string(),
         Expected::List(items) => format!("[{}]", items.join(", ")),
-    }
-}
-
-/// A folder for one case's rows, removed when dropped.
-struct CaseDir {
-    path: PathBuf,
-}
-
-impl CaseDir {
-    fn new() -> std::io::Result<CaseDir> {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("quarry-case-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&path)?;
-        Ok(CaseDir { path })
-    }
-}
-
-impl Drop for CaseDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 

@@ -12,6 +12,7 @@ use crate::bundled;
 use crate::ingest::input::{self, Compression, TextFile, TextFormat};
 use crate::ingest::problems::Problems;
 use crate::ingest::{self, Assigned};
+use crate::temp::{TempDir, write_parquet};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::TableProvider;
@@ -20,6 +21,8 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::parquet::basic::{Compression as ParquetCompression, ZstdLevel};
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use datafusion::prelude::SessionContext;
 use quarry_functions::KqlType;
 use quarry_plan::{Catalog, ColumnDef, TableInfo};
@@ -70,50 +73,16 @@ pub struct DataCatalog {
     /// Standard input, saved for reading (more than once).
     _stdin: Option<StdinCopy>,
     /// Where [`cache`](Self::cache) writes large tables.
-    cache_dir: Option<CacheDir>,
+    cache_dir: Option<TempDir>,
 }
 
-/// A temporary folder, removed when dropped.
-struct CacheDir {
-    path: PathBuf,
-}
-
-impl CacheDir {
-    fn new() -> std::io::Result<CacheDir> {
-        let path = std::env::temp_dir().join(format!("quarry-cache-{}", std::process::id()));
-        std::fs::create_dir_all(&path)?;
-        Ok(CacheDir { path })
-    }
-}
-
-impl Drop for CacheDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
-
-/// Streams a table into a Parquet file: quick to write (zstd at its fastest level), quick to
-/// read again.
-async fn write_parquet(
-    frame: datafusion::dataframe::DataFrame,
-    path: &Path,
-) -> Result<(), Box<dyn std::error::Error>> {
-    use datafusion::parquet::arrow::ArrowWriter;
-    use datafusion::parquet::basic::{Compression, ZstdLevel};
-    use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
-    use futures::StreamExt;
-    let mut stream = frame.execute_stream().await?;
-    let properties = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
+/// How the hunt cache writes a large table: quick to write (zstd at its fastest level),
+/// quick to read again.
+fn cache_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(ParquetCompression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
         .set_statistics_enabled(EnabledStatistics::None)
-        .build();
-    let file = std::fs::File::create(path)?;
-    let mut writer = ArrowWriter::try_new(file, stream.schema(), Some(properties))?;
-    while let Some(batch) = stream.next().await {
-        writer.write(&batch?)?;
-    }
-    writer.close()?;
-    Ok(())
+        .build()
 }
 
 impl DataCatalog {
@@ -279,14 +248,14 @@ impl DataCatalog {
             let dir = match &self.cache_dir {
                 Some(d) => d.path.clone(),
                 None => {
-                    let d = CacheDir::new().map_err(|e| err(&e))?;
+                    let d = TempDir::new("cache").map_err(|e| err(&e))?;
                     let path = d.path.clone();
                     self.cache_dir = Some(d);
                     path
                 }
             };
             let path = dir.join(format!("{}.parquet", source.name));
-            write_parquet(frame, &path).await.map_err(|e| err(&e))?;
+            write_parquet(frame, &path, cache_properties()).await.map_err(|e| err(&e))?;
             tracing::debug!(table = %source.name, bytes = source.bytes, file = %path.display(), "text table written to a temporary Parquet file");
             let parquet = open_parquet(&source.name, std::slice::from_ref(&path), ctx).await?;
             info.provider = parquet.provider;

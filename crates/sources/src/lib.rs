@@ -3,6 +3,7 @@
 pub mod bundled;
 pub mod files;
 pub mod ingest;
+pub mod temp;
 
 pub use files::{DataCatalog, DataError, TableSource};
 pub use ingest::problems::Problems;

@@ -3,12 +3,10 @@
 
 use crate::data::{DataArgs, report_problems};
 use anyhow::{Context, Result};
-use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use datafusion::parquet::schema::types::ColumnPath;
 use datafusion::prelude::SessionContext;
-use futures::StreamExt;
 use quarry_plan::{Catalog, PlanOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -78,7 +76,7 @@ async fn convert(
         .into_iter()
         .next()
         .with_context(|| format!("cannot plan the conversion of {table}"))?;
-    let mut stream = ctx.execute_logical_plan(relation.plan).await?.execute_stream().await?;
+    let frame = ctx.execute_logical_plan(relation.plan).await?;
     // Statistics of the time columns let later hunts skip row groups outside their window;
     // those of every string column would cost more to write than they save.
     let mut properties = WriterProperties::builder()
@@ -89,16 +87,8 @@ async fn convert(
         properties = properties
             .set_column_statistics_enabled(ColumnPath::from(column), EnabledStatistics::Chunk);
     }
-    let properties = properties.build();
-    let file =
-        std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-    let mut writer = ArrowWriter::try_new(file, stream.schema(), Some(properties))?;
-    let mut rows = 0u64;
-    while let Some(batch) = stream.next().await {
-        let batch = batch?;
-        rows += batch.num_rows() as u64;
-        writer.write(&batch)?;
-    }
-    writer.close()?;
+    let rows = quarry_sources::temp::write_parquet(frame, path, properties.build())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(rows)
 }
